@@ -1,0 +1,185 @@
+#include "common/arena.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PG_ARENA_ALIGN 16
+#define PG_ARENA_DEFAULT_CHUNK (64 * 1024)
+
+typedef struct pg_arena_chunk {
+    struct pg_arena_chunk *next;
+    size_t size; /* usable bytes after the header */
+    size_t used;
+    _Alignas(PG_ARENA_ALIGN) unsigned char data[];
+} pg_arena_chunk;
+
+struct pg_arena {
+    pg_arena_chunk *head; /* current chunk; older chunks follow */
+    size_t chunk_size;
+    size_t limit;
+    size_t total; /* bytes handed out */
+    int limit_hit;
+};
+
+pg_arena *pg_arena_new(size_t chunk_size, size_t limit)
+{
+    pg_arena *a = calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    a->chunk_size = chunk_size ? chunk_size : PG_ARENA_DEFAULT_CHUNK;
+    a->limit = limit;
+    return a;
+}
+
+void pg_arena_free(pg_arena *a)
+{
+    if (!a)
+        return;
+    pg_arena_chunk *c = a->head;
+    while (c) {
+        pg_arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    free(a);
+}
+
+void pg_arena_reset(pg_arena *a)
+{
+    if (!a || !a->head)
+        return;
+    /* keep the oldest chunk: it is the one sized for typical use */
+    pg_arena_chunk *c = a->head, *keep = NULL;
+    while (c) {
+        pg_arena_chunk *next = c->next;
+        if (!next)
+            keep = c;
+        else
+            free(c);
+        c = next;
+    }
+    keep->used = 0;
+    keep->next = NULL;
+    a->head = keep;
+    a->total = 0;
+    a->limit_hit = 0;
+}
+
+static size_t align_up(size_t n)
+{
+    return (n + (PG_ARENA_ALIGN - 1)) & ~(size_t)(PG_ARENA_ALIGN - 1);
+}
+
+void *pg_arena_alloc(pg_arena *a, size_t n)
+{
+    if (n == 0)
+        n = 1;
+    size_t need = align_up(n);
+    if (need < n)
+        return NULL; /* overflow */
+    if (a->limit && (a->total + need > a->limit || a->total + need < a->total)) {
+        a->limit_hit = 1;
+        return NULL;
+    }
+    pg_arena_chunk *c = a->head;
+    if (!c || c->size - c->used < need) {
+        /* grow chunk sizes geometrically (up to 64 MiB) so that big requests
+         * need few chunks */
+        size_t size = a->chunk_size;
+        if (c && c->size < ((size_t)1 << 26) && c->size * 2 > size)
+            size = c->size * 2;
+        if (need > size)
+            size = need;
+        c = malloc(sizeof(*c) + size);
+        if (!c)
+            return NULL;
+        c->size = size;
+        c->used = 0;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = c->data + c->used;
+    c->used += need;
+    a->total += need;
+    return p;
+}
+
+void *pg_arena_calloc(pg_arena *a, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    void *p = pg_arena_alloc(a, count * size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+void *pg_arena_memdup(pg_arena *a, const void *p, size_t n)
+{
+    void *d = pg_arena_alloc(a, n);
+    if (d && n)
+        memcpy(d, p, n);
+    return d;
+}
+
+char *pg_arena_strndup(pg_arena *a, const char *s, size_t n)
+{
+    char *d = pg_arena_alloc(a, n + 1);
+    if (!d)
+        return NULL;
+    if (n)
+        memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *pg_arena_strdup(pg_arena *a, const char *s)
+{
+    return pg_arena_strndup(a, s, strlen(s));
+}
+
+char *pg_arena_sprintf(pg_arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *d = pg_arena_alloc(a, (size_t)n + 1);
+    if (!d)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(d, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return d;
+}
+
+size_t pg_arena_used(const pg_arena *a)
+{
+    return a->total;
+}
+
+int pg_arena_limit_hit(const pg_arena *a)
+{
+    return a->limit_hit;
+}
+
+static void *arena_pb_alloc(void *data, size_t size)
+{
+    return pg_arena_alloc(data, size);
+}
+
+static void arena_pb_free(void *data, void *p)
+{
+    (void)data;
+    (void)p;
+}
+
+ProtobufCAllocator pg_arena_protobuf_allocator(pg_arena *a)
+{
+    ProtobufCAllocator al = {.alloc = arena_pb_alloc, .free = arena_pb_free, .allocator_data = a};
+    return al;
+}

@@ -1,0 +1,98 @@
+/*
+ * The data that flows through a pipeline: a batch of profiles, each carrying
+ * its labels apart from its payload.
+ *
+ *   pg_batch ──owns──> pg_arena (profile array, label strings, tenant)
+ *      │
+ *      └─ pg_profile[i] ──reference──> pg_payload (refcounted, immutable bytes
+ *                                       + decoded form, shared across batches
+ *                                       and threads)
+ *
+ * A stage that only reads or changes labels never touches the payload. The
+ * payload stays encoded; its decoded form is produced at most once (receivers
+ * that must validate the payload attach the decoded form when they create it)
+ * and is read-only afterwards, so it may be read from several threads.
+ */
+#ifndef PG_PIPELINE_PROFILE_H
+#define PG_PIPELINE_PROFILE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/error.h"
+
+typedef enum pg_payload_format {
+    /* opentelemetry ExportProfilesServiceRequest, v1.10/v1.11 protobuf wire */
+    PG_PAYLOAD_OTLP = 1,
+    /* perftools.profiles.Profile, gzip-compressed or raw protobuf */
+    PG_PAYLOAD_PPROF = 2,
+} pg_payload_format;
+
+typedef struct pg_payload {
+    atomic_int refs;
+    pg_payload_format format;
+    uint8_t *bytes; /* encoded document, malloc'd, owned */
+    size_t len;
+    /* Decoded form (e.g. an ExportProfilesServiceRequest *) living in
+     * decoded_arena; NULL until decoded. Set before the payload is shared. */
+    void *decoded;
+    pg_arena *decoded_arena;
+} pg_payload;
+
+/* Takes ownership of bytes (malloc'd). Returns a payload with one reference. */
+pg_payload *pg_payload_new(pg_payload_format format, uint8_t *bytes, size_t len);
+/* Attaches a decoded form; the payload takes ownership of arena. */
+void pg_payload_set_decoded(pg_payload *p, void *decoded, pg_arena *arena);
+pg_payload *pg_payload_ref(pg_payload *p);
+void pg_payload_unref(pg_payload *p);
+
+typedef struct pg_label {
+    const char *name;
+    const char *value;
+} pg_label;
+
+typedef struct pg_profile {
+    pg_payload *payload; /* one reference held by the owning batch */
+    /* Position of this profile inside an OTLP request payload; all 0 for pprof. */
+    uint32_t resource_index, scope_index, profile_index;
+    const char *tenant; /* "" when none */
+    pg_label *labels;   /* series labels, sorted by name, names unique */
+    uint32_t n_labels;
+    /* Profile type as "sample_type:sample_unit:period_type:period_unit". */
+    const char *profile_type;
+    uint64_t time_unix_nano;
+    uint64_t duration_nano;
+    /* Summaries computed by whoever decoded the payload. */
+    uint64_t sample_count;
+    int64_t value_total;
+} pg_profile;
+
+typedef struct pg_batch {
+    pg_arena *arena; /* profile array, labels and strings */
+    pg_profile *profiles;
+    size_t count, cap;
+    size_t payload_bytes; /* sum of referenced payload sizes (shared ones counted once per profile) */
+} pg_batch;
+
+pg_batch *pg_batch_new(void);
+/* Drops the batch's payload references and frees its arena. NULL accepted. */
+void pg_batch_free(pg_batch *b);
+
+/* Appends a profile for payload p (takes a new reference on p). The returned
+ * profile has no labels yet; strings given to the setters below are copied
+ * into the batch arena. NULL on allocation failure. */
+pg_profile *pg_batch_add(pg_batch *b, pg_payload *p);
+int pg_profile_set_label(pg_batch *b, pg_profile *prof, const char *name, const char *value);
+const char *pg_profile_label(const pg_profile *prof, const char *name);
+int pg_profile_remove_label(pg_profile *prof, const char *name);
+int pg_profile_set_tenant(pg_batch *b, pg_profile *prof, const char *tenant);
+int pg_profile_set_type(pg_batch *b, pg_profile *prof, const char *profile_type);
+
+/* Appends a copy of src (labels copied into dst's arena, payload shared). */
+pg_profile *pg_batch_append_copy(pg_batch *dst, const pg_profile *src);
+/* A copy of the whole batch for a consumer that modifies labels. */
+pg_batch *pg_batch_clone(const pg_batch *b);
+
+#endif

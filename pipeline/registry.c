@@ -1,0 +1,29 @@
+/*
+ * The one table of compiled-in components. Adding a component means adding
+ * its folder and one line here.
+ */
+#include "pipeline/component.h"
+
+#include <string.h>
+
+/* --- component table: one extern and one entry per component --- */
+/* --- end of component table externs --- */
+
+static const pg_component_def *const registry[] = {
+    /* --- component table entries --- */
+    /* --- end of component table entries --- */
+    NULL,
+};
+
+const pg_component_def *pg_registry_find(pg_component_kind kind, const char *type)
+{
+    for (size_t i = 0; registry[i]; i++)
+        if (registry[i]->kind == kind && strcmp(registry[i]->type, type) == 0)
+            return registry[i];
+    return NULL;
+}
+
+const pg_component_def *const *pg_registry_all(void)
+{
+    return registry;
+}

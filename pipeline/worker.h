@@ -1,0 +1,19 @@
+/*
+ * A worker is one thread running one libuv event loop. Receivers listen on
+ * every worker (SO_REUSEPORT), and a batch that arrives on a worker travels
+ * through processors and into exporters on that same thread, so the hot path
+ * takes no locks. Blocking work (disk, DNS) is handed to a component's own
+ * thread or to libuv's thread pool, never run on a worker loop.
+ */
+#ifndef PG_PIPELINE_WORKER_H
+#define PG_PIPELINE_WORKER_H
+
+#include <uv.h>
+
+typedef struct pg_worker {
+    int id;         /* 0 .. count-1, usable as an index into per-worker state */
+    uv_loop_t *loop;
+    struct pg_service *service;
+} pg_worker;
+
+#endif
