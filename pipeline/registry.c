@@ -7,10 +7,12 @@
 #include <string.h>
 
 /* --- component table: one extern and one entry per component --- */
+extern const pg_component_def pg_otlp_receiver_def;
 /* --- end of component table externs --- */
 
 static const pg_component_def *const registry[] = {
     /* --- component table entries --- */
+    &pg_otlp_receiver_def,
     /* --- end of component table entries --- */
     NULL,
 };

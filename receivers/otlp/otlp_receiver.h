@@ -1,0 +1,41 @@
+/*
+ * receivers/otlp: OTLP profiles over gRPC
+ * (/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export)
+ * and over HTTP (POST /v1development/profiles, application/x-protobuf or
+ * application/json, Content-Encoding gzip/zstd/deflate).
+ *
+ * Every request is decoded and validated once (model/otlp.h); its encoded
+ * bytes become one shared payload and each profile in it becomes one
+ * pg_profile whose labels are the resource, scope and profile attributes
+ * (service.name -> service_name) and whose tenant is the X-Scope-OrgID header.
+ */
+#ifndef PG_RECEIVERS_OTLP_RECEIVER_H
+#define PG_RECEIVERS_OTLP_RECEIVER_H
+
+#include <stdint.h>
+
+#include "pipeline/component.h"
+
+typedef struct pg_otlp_tls_config {
+    int present;
+    char *cert_file;
+    char *key_file;
+    char *client_ca_file;
+} pg_otlp_tls_config;
+
+typedef struct pg_otlp_protocol_config {
+    int present;
+    char *endpoint;
+    uint64_t max_body_size; /* on the wire and after decompression */
+    pg_otlp_tls_config tls;
+} pg_otlp_protocol_config;
+
+typedef struct pg_otlp_receiver_config {
+    int protocols_present;
+    pg_otlp_protocol_config grpc;
+    pg_otlp_protocol_config http;
+} pg_otlp_receiver_config;
+
+extern const pg_component_def pg_otlp_receiver_def;
+
+#endif
