@@ -26,6 +26,10 @@ typedef Opentelemetry__Proto__Collector__Profiles__V1development__ExportProfiles
 typedef Opentelemetry__Proto__Profiles__V1development__ProfilesDictionary pg_otlp_dictionary;
 typedef Opentelemetry__Proto__Profiles__V1development__Profile pg_otlp_profile;
 
+/* Deepest nesting of attribute values (AnyValue inside arrays / key-value
+ * lists) that decoding and validation accept. */
+#define PG_OTLP_MAX_VALUE_DEPTH 64
+
 /* Detects the layout of an encoded request without decoding it.
  * Returns a short name: "v1.10" (v1.10/v1.11, what we decode), "v1.8" (v1.8/v1.9),
  * "v1.7", "v1.6", "v1.4" (v1.4/v1.5), "v1.3" (v1experimental), or "unknown"
@@ -40,8 +44,23 @@ const char *pg_otlp_sniff_version(const uint8_t *buf, size_t len);
 int pg_otlp_decode(pg_arena *arena, const uint8_t *buf, size_t len, pg_otlp_request **out,
                    pg_error *err);
 
-/* Validation alone (used after JSON decoding and after merging). */
+/* Validation alone (used after JSON decoding and after merging). Index 0 is
+ * checked like any other index, so it needs a non-empty table; the decoders
+ * call pg_otlp_add_zero_entries first. Entry-0 contents are not checked (see
+ * pg_otlp_lint). */
 int pg_otlp_validate(const pg_otlp_request *req, pg_error *err);
+
+/* Gives every empty table of the dictionary (when there is one) its zero
+ * entry (Mapping{}, "", ...), so that the "unset" index 0 is always in range.
+ * Both decoders do this before validating. PG_ERR_NOMEM/PG_ERR_LIMIT when the
+ * arena is exhausted. */
+int pg_otlp_add_zero_entries(pg_arena *arena, pg_otlp_request *req);
+
+/* Checks the conventions that real producers break without harm (entry 0 of
+ * every table is the zero value; trace/span ids are 16/8 bytes). Returns the
+ * number of problems found and describes the first in warn (for logging);
+ * nothing here makes a request unusable. */
+int pg_otlp_lint(const pg_otlp_request *req, pg_error *warn);
 
 /* OTLP/JSON (lowerCamelCase keys; snake_case accepted too; 64-bit integers as
  * strings or numbers; trace/span/profile ids as hex; other bytes base64; enums
@@ -65,8 +84,8 @@ typedef struct pg_otlp_profile_view {
     const char *service_name; /* resource service.name, "" when unknown */
     const char *profile_type; /* "type:unit:period_type:period_unit" (arena copy) */
     uint64_t time_unix_nano, duration_nano;
-    uint64_t sample_count;    /* number of Sample messages */
-    int64_t value_total;      /* sum of values; a timestamps-only sample counts 1 per timestamp */
+    uint64_t sample_count; /* number of Sample messages */
+    int64_t value_total;   /* sum of values; a timestamps-only sample counts 1 per timestamp */
 } pg_otlp_profile_view;
 
 int pg_otlp_view(pg_arena *arena, const pg_otlp_request *req, size_t ri, size_t si, size_t pi,
