@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "receivers/otlp/otlp_ingest.h"
-#include "receivers/otlp/otlp_response.h"
+#include "model/otlp_status.h"
 #include "transport/http_server.h"
 
 #define CFG(field) offsetof(pg_otlp_receiver_config, field)
@@ -106,7 +106,7 @@ static void grpc_export(void *ctx, pg_http_request *req, pg_grpc_response *resp)
         resp->message = pg_arena_strdup(req->arena, o.message);
         return;
     }
-    pg_otlp_response_encode(o.rejected_profiles, o.message, 0, &resp->body);
+    pg_otlp_export_response_pack(o.rejected_profiles, o.message, &resp->body);
 }
 
 /* "application/json; charset=utf-8" -> JSON; parameters are ignored. */
@@ -152,7 +152,10 @@ static void http_export(void *ctx, pg_http_request *req, pg_http_response *resp)
     resp->status = o.http_status;
     resp->content_type = json ? "application/json" : "application/x-protobuf";
     if (o.http_status == 200) {
-        pg_otlp_response_encode(o.rejected_profiles, o.message, json, &resp->body);
+        if (json)
+            pg_otlp_export_response_json(o.rejected_profiles, o.message, &resp->body);
+        else
+            pg_otlp_export_response_pack(o.rejected_profiles, o.message, &resp->body);
         return;
     }
     if (o.retry_after_s && (o.http_status == 429 || o.http_status == 503)) {
@@ -160,7 +163,10 @@ static void http_export(void *ctx, pg_http_request *req, pg_http_response *resp)
         if (v)
             pg_http_response_add_header(req, resp, "retry-after", v);
     }
-    pg_otlp_status_encode(o.grpc_status, o.message, json, &resp->body);
+    if (json)
+        pg_rpc_status_json(o.grpc_status, o.message, &resp->body);
+    else
+        pg_rpc_status_pack(o.grpc_status, o.message, &resp->body);
 }
 
 static pg_http_server *server_new(otlp_receiver *r, const pg_otlp_protocol_config *p,
