@@ -29,7 +29,7 @@
 typedef struct pg_http_server pg_http_server;
 
 typedef struct pg_tls_server_config {
-    const char *cert_file;      /* NULL: plaintext */
+    const char *cert_file; /* NULL: plaintext */
     const char *key_file;
     const char *client_ca_file; /* non-NULL: require and verify client certificates */
 } pg_tls_server_config;
@@ -65,6 +65,11 @@ typedef struct pg_http_request {
     const uint8_t *body;
     size_t body_len;
     const char *remote_addr;
+    /* gRPC deadline from grpc-timeout (added by transport): timeout_ns is the
+     * value the client sent, deadline_ns the instant it expires on the
+     * uv_hrtime() clock (CLOCK_MONOTONIC nanoseconds); both 0 when none. */
+    uint64_t timeout_ns;
+    uint64_t deadline_ns;
 } pg_http_request;
 
 /* Case-insensitive header lookup; NULL when absent. */
@@ -77,7 +82,7 @@ typedef struct pg_http_response {
     const char *content_type; /* NULL: none */
     pg_http_header *headers;  /* extra headers (arena memory) */
     size_t n_headers;
-    pg_buf body;              /* freed by the server */
+    pg_buf body; /* freed by the server */
 } pg_http_response;
 
 int pg_http_response_add_header(pg_http_request *req, pg_http_response *resp, const char *name,
@@ -103,7 +108,7 @@ enum {
 };
 
 typedef struct pg_grpc_response {
-    int status;         /* PG_GRPC_*; default OK */
+    int status;          /* PG_GRPC_*; default OK */
     const char *message; /* grpc-message (percent-encoded by the server) */
     pg_buf body;         /* one response message (unframed); sent only when status is OK */
 } pg_grpc_response;
@@ -113,8 +118,8 @@ typedef void (*pg_grpc_handler)(void *ctx, pg_http_request *req, pg_grpc_respons
 pg_http_server *pg_http_server_new(const pg_http_server_config *cfg, pg_error *err);
 /* Exact-path routes; method is "POST", "GET", ... Unrouted paths get 404,
  * a routed path with another method 405. Call before start. */
-int pg_http_server_route(pg_http_server *s, const char *method, const char *path,
-                         pg_http_handler h, void *ctx);
+int pg_http_server_route(pg_http_server *s, const char *method, const char *path, pg_http_handler h,
+                         void *ctx);
 /* gRPC unary method by full path "/pkg.Service/Method" (HTTP/2 POST with
  * content-type application/grpc[+proto]). Call before start. */
 int pg_http_server_grpc_route(pg_http_server *s, const char *path, pg_grpc_handler h, void *ctx);
