@@ -480,9 +480,9 @@ int pg_otlp_builder_add(pg_otlp_builder *b, const pg_otlp_request *src, size_t r
     ctx c = {.a = b->a, .b = b, .s = src_get(b, src), .err = err};
     if (!c.s)
         return (int)pg_merge_nomem(&c);
-    out_res *res;
-    out_scope *scope;
-    pg_otlp_profile *p;
+    out_res *res = NULL;
+    out_scope *scope = NULL;
+    pg_otlp_profile *p = NULL;
     int64_t r = map_resource(&c, ri, &res);
     if (r >= 0)
         r = map_scope(&c, ri, si, res, &scope);

@@ -26,7 +26,7 @@ typedef struct sniff_state {
 static int has_len_field(const uint8_t *p, size_t n)
 {
     pg_wire w = {p, p + n};
-    pg_wire_field f;
+    pg_wire_field f = {0};
     int rc, found = 0;
     while ((rc = pg_wire_next(&w, &f)) > 0) {
         if (f.wt == PG_WIRE_LEN)
@@ -38,7 +38,7 @@ static int has_len_field(const uint8_t *p, size_t n)
 static int sniff_sample(sniff_state *s, const uint8_t *p, size_t n)
 {
     pg_wire w = {p, p + n};
-    pg_wire_field f;
+    pg_wire_field f = {0};
     int rc, f4_varints = 0;
     size_t v18 = 0, v110 = 0;
     while ((rc = pg_wire_next(&w, &f)) > 0) {
@@ -102,7 +102,7 @@ static void profile_votes(const pg_wire_field *f, int *old, int *new_, int *v18)
 static int sniff_profile(sniff_state *s, const uint8_t *p, size_t n)
 {
     pg_wire w = {p, p + n};
-    pg_wire_field f;
+    pg_wire_field f = {0};
     int rc, old = 0, new_ = 0, v18 = 0, has_samples = 0, container = 0;
     while ((rc = pg_wire_next(&w, &f)) > 0) {
         if (f.num == 2)
@@ -137,7 +137,7 @@ static int each_len(sniff_state *s, const uint8_t *p, size_t n, uint32_t num,
                     int (*fn)(sniff_state *, const uint8_t *, size_t))
 {
     pg_wire w = {p, p + n};
-    pg_wire_field f;
+    pg_wire_field f = {0};
     int rc;
     while ((rc = pg_wire_next(&w, &f)) > 0) {
         if (f.num == num && f.wt == PG_WIRE_LEN && fn(s, f.data, f.len) < 0)
@@ -162,7 +162,7 @@ static int sniff_resource(sniff_state *s, const uint8_t *p, size_t n)
 static int sniff_dict(sniff_state *s, const uint8_t *p, size_t n)
 {
     pg_wire w = {p, p + n};
-    pg_wire_field f, g;
+    pg_wire_field f = {0}, g = {0};
     int rc;
     while ((rc = pg_wire_next(&w, &f)) > 0) {
         if ((f.num != 6 && f.num != 7) || f.wt != PG_WIRE_LEN)
@@ -205,7 +205,7 @@ const char *pg_otlp_sniff_version(const uint8_t *buf, size_t len)
     sniff_state s;
     memset(&s, 0, sizeof(s));
     pg_wire w = {buf, buf + len};
-    pg_wire_field f;
+    pg_wire_field f = {0};
     int rc;
     if (len == 0)
         return "v1.10";

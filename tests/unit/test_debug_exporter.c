@@ -19,7 +19,7 @@ typedef struct env {
 static int setup(void **state)
 {
     env *e = calloc(1, sizeof(*e));
-    size_t len;
+    size_t len = 0;
     uint8_t *bytes = tu_read_fixture(&len);
     assert_non_null(bytes);
     pg_arena *a = pg_arena_new(0, 0);

@@ -140,7 +140,7 @@ static void test_forwards_whole_payload_unchanged(void **state)
     create_and_start(e, "file/forward", 1);
     assert_int_equal(send_batch(e, fixture_batch(e, 0, 1)), PG_CONSUME_OK);
     finish(e);
-    size_t len;
+    size_t len = 0;
     uint8_t *data = tu_read_file(e->path, &len);
     assert_non_null(data);
     const uint8_t *frames[4];
@@ -172,7 +172,7 @@ static void test_merges_a_subset(void **state)
     assert_int_equal(send_batch(e, odd), PG_CONSUME_OK);
     finish(e);
 
-    size_t len;
+    size_t len = 0;
     uint8_t *data = tu_read_file(e->path, &len);
     const uint8_t *frames[4];
     size_t lens[4];
@@ -214,7 +214,7 @@ static void test_rotation_by_size(void **state)
     char p[256];
     for (int i = 0; i < 3; i++) {
         snprintf(p, sizeof(p), "%s%s", e->path, suffix[i]);
-        size_t len;
+        size_t len = 0;
         uint8_t *data = tu_read_file(p, &len);
         assert_non_null(data);
         assert_true(len <= 1024 * 1024);
@@ -237,7 +237,7 @@ static void test_zstd_frames(void **state)
     for (int i = 0; i < 3; i++)
         assert_int_equal(send_batch(e, fixture_batch(e, 0, 1)), PG_CONSUME_OK);
     finish(e);
-    size_t len;
+    size_t len = 0;
     uint8_t *data = tu_read_file(e->path, &len);
     assert_true(len < 3 * e->len);
     /* one zstd frame per record */
@@ -278,7 +278,7 @@ static void test_queue_full_is_resource_exhausted(void **state)
     pg_error err = {0};
     assert_int_equal(pg_file_exporter_def.start(&e->comp, &err), PG_OK);
     finish(e);
-    size_t len;
+    size_t len = 0;
     uint8_t *data = tu_read_file(e->path, &len);
     const uint8_t *frames[4];
     size_t lens[4];
@@ -349,7 +349,7 @@ static void test_json_lines(void **state)
     assert_int_equal(send_batch(e, fixture_batch(e, 0, 1)), PG_CONSUME_OK);
     assert_int_equal(send_batch(e, fixture_batch(e, 0, 3)), PG_CONSUME_OK);
     finish(e);
-    size_t len;
+    size_t len = 0;
     char *data = (char *)tu_read_file(e->path, &len);
     char *nl = memchr(data, '\n', len);
     assert_non_null(nl);

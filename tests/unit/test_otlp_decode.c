@@ -10,7 +10,7 @@
 
 static const char *sniff_file(const char *rel)
 {
-    size_t len;
+    size_t len = 0;
     uint8_t *p = ot_read(rel, &len);
     assert_non_null(p);
     const char *v = pg_otlp_sniff_version(p, len);
@@ -43,7 +43,7 @@ static void test_sniff_garbage(void **state)
 /* A gzip header is what a client sends when it forgets Content-Encoding. */
 static void test_sniff_gzip(void **state)
 {
-    size_t len;
+    size_t len = 0;
     uint8_t *p = ot_read(OT_DIR "go-cpu.pb.gz", &len);
     assert_non_null(p);
     assert_string_equal(pg_otlp_sniff_version(p, len), "unknown");
@@ -68,7 +68,7 @@ static void test_sniff_sample_layouts(void **state)
 
 static void test_decode_fixture(void **state)
 {
-    size_t len;
+    size_t len = 0;
     uint8_t *p = ot_read(OT_V110, &len);
     assert_non_null(p);
     pg_arena *a = pg_arena_new(0, 0);
@@ -102,7 +102,7 @@ static void test_decode_fixture(void **state)
 
 static void expect_refusal(const char *rel, const char *version)
 {
-    size_t len;
+    size_t len = 0;
     uint8_t *p = ot_read(rel, &len);
     assert_non_null(p);
     pg_arena *a = pg_arena_new(0, 0);
@@ -141,7 +141,7 @@ static void test_decode_garbage(void **state)
 
 static void test_decode_memory_limit(void **state)
 {
-    size_t len;
+    size_t len = 0;
     uint8_t *p = ot_read(OT_V110, &len);
     assert_non_null(p);
     pg_arena *a = pg_arena_new(4096, 64 * 1024);
@@ -186,7 +186,7 @@ static void test_decode_depth_limit(void **state)
     pg_arena *a = pg_arena_new(0, 0);
     pg_otlp_request *req = NULL;
     pg_error err = {0};
-    size_t len;
+    size_t len = 0;
     uint8_t *ok = nested_request(PG_OTLP_MAX_VALUE_DEPTH - 1, &len);
     assert_int_equal(pg_otlp_decode(a, ok, len, &req, &err), PG_OK);
     free(ok);

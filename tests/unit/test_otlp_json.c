@@ -11,7 +11,7 @@
 
 static pg_otlp_request *decode_pb_fixture(pg_arena *a)
 {
-    size_t len;
+    size_t len = 0;
     uint8_t *p = ot_read(OT_V110, &len);
     assert_non_null(p);
     pg_otlp_request *req = NULL;
@@ -33,7 +33,7 @@ static void assert_same_request(const pg_otlp_request *x, const pg_otlp_request 
 
 static void test_fixture_json_equals_pb(void **state)
 {
-    size_t len;
+    size_t len = 0;
     char *json = (char *)ot_read(OT_V110_JSON, &len);
     assert_non_null(json);
     pg_arena *a = pg_arena_new(0, 0);

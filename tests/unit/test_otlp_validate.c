@@ -44,7 +44,7 @@ static void expect_invalid(const pg_otlp_request *req, const char *msg)
     pg_error err = {0};
     assert_int_equal(pg_otlp_validate(req, &err), PG_ERR_INVALID);
     assert_string_equal(err.msg, msg);
-    size_t len;
+    size_t len = 0;
     uint8_t *bytes = ot_pack(&req->base, &len);
     pg_arena *a = pg_arena_new(0, 0);
     pg_otlp_request *out = NULL;
@@ -60,7 +60,7 @@ static void test_synthetic_valid(void **state)
     synth *s = *state;
     pg_error err = {0};
     assert_int_equal(pg_otlp_validate(s->req, &err), PG_OK);
-    size_t len;
+    size_t len = 0;
     uint8_t *bytes = ot_pack(&s->req->base, &len);
     assert_string_equal(pg_otlp_sniff_version(bytes, len), "v1.10");
     free(bytes);
@@ -186,7 +186,7 @@ static void test_invalid_utf8(void **state)
 static void test_truncated_prefixes(void **state)
 {
     synth *s = *state;
-    size_t len;
+    size_t len = 0;
     uint8_t *bytes = ot_pack(&s->req->base, &len);
     pg_arena *a = pg_arena_new(0, 0);
     size_t ok = 0;
@@ -212,7 +212,7 @@ static void test_truncated_prefixes(void **state)
 static void test_damaged_bytes(void **state)
 {
     synth *s = *state;
-    size_t len;
+    size_t len = 0;
     uint8_t *bytes = ot_pack(&s->req->base, &len);
     pg_arena *a = pg_arena_new(0, 0);
     for (size_t i = 0; i < len; i++) {

@@ -103,7 +103,7 @@ static void test_labels_callback_error(void **state)
 
 static void test_view_fixture(void **state)
 {
-    size_t len;
+    size_t len = 0;
     uint8_t *p = ot_read(OT_V110, &len);
     assert_non_null(p);
     pg_arena *a = pg_arena_new(0, 0);
