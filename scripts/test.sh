@@ -24,15 +24,29 @@ if [ "$fuzz_seconds" -gt 0 ] && [ -n "$(ls tests/fuzz/fuzz_*.c 2>/dev/null)" ]; 
   echo "== fuzz targets, ${fuzz_seconds}s each"
   CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPG_FUZZ=ON -DPG_TESTS=OFF >/dev/null
   cmake --build build-fuzz -j"$jobs"
-  for f in build-fuzz/tests/fuzz/fuzz_*; do
+  ran=0
+  for f in build-fuzz/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
     name=$(basename "$f")
     corpus="build-fuzz/corpus/$name"
     mkdir -p "$corpus"
-    seeds="tests/fuzz/seeds/$name"
-    [ -d "$seeds" ] || seeds=""
+    # real requests as seeds for the OTLP decoders (read-only: new inputs go to $corpus)
+    seeds=()
+    case "$name" in
+      fuzz_otlp_*) seeds=(../shared/fixtures/third_party/grafana-pyroscope) ;;
+    esac
     echo "-- $name"
-    "$f" -max_total_time="$fuzz_seconds" -print_final_stats=0 "$corpus" $seeds 2>&1 | tail -n 3
+    log="build-fuzz/$name.log"
+    rc=0
+    "$f" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" "${seeds[@]}" >"$log" 2>&1 || rc=$?
+    grep -E "stat::number_of_executed_units" "$log" || true
+    if [ "$rc" -ne 0 ]; then
+      tail -n 60 "$log"
+      echo "$name found a problem (exit $rc); the input is in the crash-* file above" >&2
+      exit 1
+    fi
+    ran=$((ran + 1))
   done
+  [ "$ran" -gt 0 ] || { echo "no fuzz target was built" >&2; exit 1; }
 fi
 echo "all test stages passed"
