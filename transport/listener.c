@@ -162,7 +162,7 @@ int pg_http_server_worker_start(pg_http_server *s, pg_worker *w, pg_error *err)
         pg_http_server_worker_stop(s, w);
         return pg_error_set(err, PG_ERR_IO, "listen on %s: %s", s->cfg.endpoint, uv_strerror(rc));
     }
-    pg_log(PG_LOG_INFO, s->cfg.log_scope, "worker %d listening on %s%s", w->id,
+    pg_log(PG_LOG_DEBUG, s->cfg.log_scope, "worker %d listening on %s%s", w->id,
            pg_http_server_endpoint(s), s->tls ? " (TLS)" : "");
     return PG_OK;
 }
