@@ -53,9 +53,14 @@ h2load -n "$requests" -c "$conns" -m "$streams" -d "$work/frame.bin" \
 end=$(date +%s.%N)
 t1=$(cpu_ticks)
 hwm=$(awk '/VmHWM/{print $2}' "/proc/$pid/status")
+# h2load looks only at the HTTP status; count what profgate really accepted
+metrics=$(curl -s "http://127.0.0.1:$mport/metrics")
+accepted=$(echo "$metrics" | awk '/^profgate_receiver_accepted_profiles_total/{s+=$2} END{print s+0}')
+refused=$(echo "$metrics" | awk '/^profgate_receiver_refused_profiles_total/{s+=$2} END{print s+0}')
 kill -TERM "$pid"; wait "$pid" || true
 
 grep -E "requests:|status codes:" "$work/h2load.txt"
+echo "profiles accepted $accepted, refused $refused (82 per request)"
 size=$(stat -c %s "$fixture")
 hz=$(getconf CLK_TCK)
 /usr/bin/python3 - "$requests" "$size" "$start" "$end" "$t0" "$t1" "$hz" "$hwm" <<'PY'
