@@ -3,6 +3,7 @@
  * bytes fields (decoding accepts both base64 alphabets and missing padding,
  * as proto3 JSON readers must).
  */
+#include "common/hex.h"
 #include "model/json_pb.h"
 
 size_t pg_jpb_slot_size(ProtobufCType t)
@@ -88,23 +89,12 @@ char *pg_base64_encode(const uint8_t *p, size_t n, char *out)
     return out;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 long pg_hex_decode(const char *s, size_t len, uint8_t *out)
 {
     if (len % 2)
         return -1;
     for (size_t i = 0; i < len; i += 2) {
-        int hi = hex_value((unsigned char)s[i]), lo = hex_value((unsigned char)s[i + 1]);
+        int hi = pg_hex_digit((unsigned char)s[i]), lo = pg_hex_digit((unsigned char)s[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i / 2] = (uint8_t)(hi << 4 | lo);

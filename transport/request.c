@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "transport/http_server.h"
+#include "common/hex.h"
 
 const char *pg_http_request_header(const pg_http_request *req, const char *name)
 {
@@ -11,17 +12,6 @@ const char *pg_http_request_header(const pg_http_request *req, const char *name)
             return req->headers[i].value;
     }
     return NULL;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* application/x-www-form-urlencoded decoding of s[0..n) into the arena. */
@@ -34,8 +24,10 @@ static char *form_decode(pg_arena *a, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
             out[j++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            out[j++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < n && pg_hex_digit((unsigned char)s[i + 1]) >= 0 &&
+                   pg_hex_digit((unsigned char)s[i + 2]) >= 0) {
+            out[j++] = (char)(pg_hex_digit((unsigned char)s[i + 1]) << 4 |
+                              pg_hex_digit((unsigned char)s[i + 2]));
             i += 2;
         } else {
             out[j++] = s[i];
