@@ -85,7 +85,8 @@ static int cmd_components(int argc, char **argv)
 {
     int docs = argc > 2 && strcmp(argv[2], "--docs") == 0;
     const pg_component_def *const *all = pg_registry_all();
-    static const pg_component_kind kinds[] = {PG_KIND_RECEIVER, PG_KIND_PROCESSOR, PG_KIND_EXPORTER};
+    static const pg_component_kind kinds[] = {PG_KIND_RECEIVER, PG_KIND_PROCESSOR,
+                                              PG_KIND_EXPORTER};
     for (size_t k = 0; k < 3; k++) {
         for (size_t i = 0; all[i]; i++) {
             if (all[i]->kind != kinds[k])

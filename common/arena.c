@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_ARENA_ALIGN 16
+#define PG_ARENA_ALIGN         16
 #define PG_ARENA_DEFAULT_CHUNK (64 * 1024)
 
 typedef struct pg_arena_chunk {

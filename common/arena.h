@@ -34,8 +34,7 @@ void *pg_arena_calloc(pg_arena *a, size_t count, size_t size);
 /* Copies of byte ranges and strings, NUL-terminated. */
 char *pg_arena_strndup(pg_arena *a, const char *s, size_t n);
 char *pg_arena_strdup(pg_arena *a, const char *s);
-char *pg_arena_sprintf(pg_arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *pg_arena_sprintf(pg_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void *pg_arena_memdup(pg_arena *a, const void *p, size_t n);
 
 /* Bytes handed out so far (including alignment padding). */

@@ -13,12 +13,12 @@
 /* Return codes: 0 is success, everything else is negative. */
 enum {
     PG_OK = 0,
-    PG_ERR_INVALID = -1,   /* malformed input or configuration */
-    PG_ERR_NOMEM = -2,     /* allocation failed */
-    PG_ERR_LIMIT = -3,     /* a configured size/count limit was exceeded */
-    PG_ERR_IO = -4,        /* system call failed */
+    PG_ERR_INVALID = -1,     /* malformed input or configuration */
+    PG_ERR_NOMEM = -2,       /* allocation failed */
+    PG_ERR_LIMIT = -3,       /* a configured size/count limit was exceeded */
+    PG_ERR_IO = -4,          /* system call failed */
     PG_ERR_UNSUPPORTED = -5, /* well-formed but not supported (format, version) */
-    PG_ERR_BUSY = -6,      /* temporarily refused: retry later */
+    PG_ERR_BUSY = -6,        /* temporarily refused: retry later */
     PG_ERR_NOTFOUND = -7,
 };
 

@@ -30,8 +30,8 @@
 
 typedef struct pg_config_component {
     const pg_component_def *def;
-    const char *id;   /* as written: "otlp" or "otlp/internal" */
-    void *typed;      /* def->config_size bytes filled from the table */
+    const char *id; /* as written: "otlp" or "otlp/internal" */
+    void *typed;    /* def->config_size bytes filled from the table */
     const pg_config_node *node;
 } pg_config_component;
 

@@ -59,12 +59,15 @@ typedef struct pg_config_key {
     const char *default_value; /* textual, parsed like user input; NULL = none */
     int64_t min, max;          /* INT, SIZE, DURATION(ms); min == max == 0: unbounded */
     const char *help;
-    const char *const *enum_values;        /* ENUM: NULL-terminated */
+    const char *const *enum_values;       /* ENUM: NULL-terminated */
     const struct pg_config_key *children; /* SECTION */
     bool required;
 } pg_config_key;
 
-#define PG_CONFIG_END {.name = NULL, .type = PG_CFG_END}
+#define PG_CONFIG_END                                                                              \
+    {                                                                                              \
+        .name = NULL, .type = PG_CFG_END                                                           \
+    }
 
 /* A node of the loaded YAML document, with its position. */
 typedef enum pg_node_kind {
@@ -78,7 +81,7 @@ typedef struct pg_config_node pg_config_node;
 struct pg_config_node {
     pg_node_kind kind;
     const char *file;
-    int line, col; /* 1-based */
+    int line, col;      /* 1-based */
     const char *scalar; /* SCALAR: value after ${env:...} expansion */
     int quoted;         /* SCALAR: written with quotes (so "true" is a string) */
     /* MAP: keys[i] (a SCALAR node) -> values[i]; SEQ: values[i] */

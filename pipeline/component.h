@@ -79,17 +79,18 @@ typedef struct pg_component_def {
 
 struct pg_component {
     const pg_component_def *def;
-    char id[128];   /* "type" or "type/name" as written in the config */
-    void *config;   /* typed config struct filled from def->config_keys */
-    void *state;    /* the component's own data */
+    char id[128];     /* "type" or "type/name" as written in the config */
+    void *config;     /* typed config struct filled from def->config_keys */
+    void *state;      /* the component's own data */
     pg_consumer next; /* receivers and processors: downstream */
-    int workers;    /* number of worker threads (for per-worker state arrays) */
+    int workers;      /* number of worker threads (for per-worker state arrays) */
     int started;
     int shut_down;
 };
 
 /* Log with the component id in every line. */
-#define PG_CLOG(self, level, ...) pg_log_component((level), (self)->def->kind, (self)->id, __VA_ARGS__)
+#define PG_CLOG(self, level, ...)                                                                  \
+    pg_log_component((level), (self)->def->kind, (self)->id, __VA_ARGS__)
 
 /* Registry (pipeline/registry.c). */
 const pg_component_def *pg_registry_find(pg_component_kind kind, const char *type);

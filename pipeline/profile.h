@@ -73,7 +73,8 @@ typedef struct pg_batch {
     pg_arena *arena; /* profile array, labels and strings */
     pg_profile *profiles;
     size_t count, cap;
-    size_t payload_bytes; /* sum of referenced payload sizes (shared ones counted once per profile) */
+    size_t
+        payload_bytes; /* sum of referenced payload sizes (shared ones counted once per profile) */
 } pg_batch;
 
 pg_batch *pg_batch_new(void);

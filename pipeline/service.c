@@ -204,14 +204,15 @@ static void *worker_main(void *arg)
     for (size_t i = 0; i < svc->n_components; i++) {
         pg_component *c = svc->components[i];
         if (c->def->worker_start && c->def->worker_start(c, &wt->worker, &err) != PG_OK) {
-            pg_log(PG_LOG_ERROR, SCOPE, "%s %s: worker %d: %s", pg_component_kind_name(c->def->kind),
-                   c->id, wt->worker.id, err.msg);
+            pg_log(PG_LOG_ERROR, SCOPE, "%s %s: worker %d: %s",
+                   pg_component_kind_name(c->def->kind), c->id, wt->worker.id, err.msg);
             wt->start_failed = 1;
             pg_service_request_stop(svc);
             break;
         }
     }
-    if (!wt->start_failed && pg_telemetry_server_worker_start(svc->telemetry, &wt->worker, &err) != PG_OK) {
+    if (!wt->start_failed &&
+        pg_telemetry_server_worker_start(svc->telemetry, &wt->worker, &err) != PG_OK) {
         pg_log(PG_LOG_ERROR, SCOPE, "telemetry endpoint: %s", err.msg);
         wt->start_failed = 1;
         pg_service_request_stop(svc);

@@ -11,7 +11,7 @@
 #include <uv.h>
 
 typedef struct pg_worker {
-    int id;         /* 0 .. count-1, usable as an index into per-worker state */
+    int id; /* 0 .. count-1, usable as an index into per-worker state */
     uv_loop_t *loop;
     struct pg_service *service;
 } pg_worker;

@@ -9,6 +9,9 @@ bash scripts/install-deps.sh
 jobs=$(nproc)
 fuzz_seconds=${PG_FUZZ_SECONDS:-20}
 
+echo "== clang-format check"
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
+
 echo "== build (Release, -Werror) and test"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPG_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"

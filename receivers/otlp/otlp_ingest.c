@@ -13,9 +13,9 @@ void pg_otlp_counters_init(pg_otlp_counters *c, const char *receiver_id, const c
     snprintf(labels, sizeof(labels), "receiver=\"%s\",transport=\"%s\"", receiver_id, transport);
     c->accepted_profiles = pg_metric_counter("profgate_receiver_accepted_profiles_total",
                                              "Profiles accepted by a receiver.", labels);
-    c->refused_profiles = pg_metric_counter("profgate_receiver_refused_profiles_total",
-                                            "Profiles refused by a receiver or its pipelines.",
-                                            labels);
+    c->refused_profiles =
+        pg_metric_counter("profgate_receiver_refused_profiles_total",
+                          "Profiles refused by a receiver or its pipelines.", labels);
     c->accepted_bytes = pg_metric_counter("profgate_receiver_accepted_bytes_total",
                                           "Request bytes (decompressed) accepted.", labels);
     c->refused_bytes = pg_metric_counter("profgate_receiver_refused_bytes_total",
@@ -210,7 +210,8 @@ void pg_otlp_ingest(pg_component *self, pg_otlp_counters *counters, pg_worker *w
     pg_batch_free(b);
     pg_payload_unref(payload);
     if (outcome->grpc_status == PG_GRPC_OK) {
-        pg_metric_add(counters->accepted_profiles, (int64_t)(n - (size_t)outcome->rejected_profiles));
+        pg_metric_add(counters->accepted_profiles,
+                      (int64_t)(n - (size_t)outcome->rejected_profiles));
         pg_metric_add(counters->refused_profiles, outcome->rejected_profiles);
         pg_metric_add(counters->accepted_bytes, (int64_t)len);
     } else {

@@ -12,13 +12,18 @@
 
 #define TLS_KEYS(proto)                                                                            \
     {                                                                                              \
-        {.name = "cert_file", .type = PG_CFG_STRING, .offset = CFG(proto.tls.cert_file),           \
+        {.name = "cert_file",                                                                      \
+         .type = PG_CFG_STRING,                                                                    \
+         .offset = CFG(proto.tls.cert_file),                                                       \
          .help = "PEM certificate chain; enables TLS"},                                            \
-            {.name = "key_file", .type = PG_CFG_STRING, .offset = CFG(proto.tls.key_file),         \
+            {.name = "key_file",                                                                   \
+             .type = PG_CFG_STRING,                                                                \
+             .offset = CFG(proto.tls.key_file),                                                    \
              .help = "PEM private key for cert_file"},                                             \
-            {.name = "client_ca_file", .type = PG_CFG_STRING,                                      \
+            {.name = "client_ca_file",                                                             \
+             .type = PG_CFG_STRING,                                                                \
              .offset = CFG(proto.tls.client_ca_file),                                              \
-             .help = "PEM CA bundle; when set, clients must present a certificate it signed"},    \
+             .help = "PEM CA bundle; when set, clients must present a certificate it signed"},     \
             PG_CONFIG_END                                                                          \
     }
 
@@ -26,44 +31,74 @@ static const pg_config_key grpc_tls_keys[] = TLS_KEYS(grpc);
 static const pg_config_key http_tls_keys[] = TLS_KEYS(http);
 
 static const pg_config_key grpc_keys[] = {
-    {.name = "endpoint", .type = PG_CFG_ENDPOINT, .offset = CFG(grpc.endpoint),
-     .default_value = "127.0.0.1:4317", .help = "host:port to listen on"},
-    {.name = "max_recv_msg_size", .type = PG_CFG_SIZE, .offset = CFG(grpc.max_body_size),
-     .default_value = "64MiB", .min = 1024, .max = (int64_t)1 << 31,
-     .help = "largest request message, compressed and after decompression (RESOURCE_EXHAUSTED above)"},
-    {.name = "tls", .type = PG_CFG_SECTION, .offset = CFG(grpc.tls.present),
-     .children = grpc_tls_keys, .help = "serve gRPC over TLS (ALPN h2)"},
+    {.name = "endpoint",
+     .type = PG_CFG_ENDPOINT,
+     .offset = CFG(grpc.endpoint),
+     .default_value = "127.0.0.1:4317",
+     .help = "host:port to listen on"},
+    {.name = "max_recv_msg_size",
+     .type = PG_CFG_SIZE,
+     .offset = CFG(grpc.max_body_size),
+     .default_value = "64MiB",
+     .min = 1024,
+     .max = (int64_t)1 << 31,
+     .help =
+         "largest request message, compressed and after decompression (RESOURCE_EXHAUSTED above)"},
+    {.name = "tls",
+     .type = PG_CFG_SECTION,
+     .offset = CFG(grpc.tls.present),
+     .children = grpc_tls_keys,
+     .help = "serve gRPC over TLS (ALPN h2)"},
     PG_CONFIG_END,
 };
 
 static const pg_config_key http_keys[] = {
-    {.name = "endpoint", .type = PG_CFG_ENDPOINT, .offset = CFG(http.endpoint),
-     .default_value = "127.0.0.1:4318", .help = "host:port to listen on"},
-    {.name = "max_request_body_size", .type = PG_CFG_SIZE, .offset = CFG(http.max_body_size),
-     .default_value = "64MiB", .min = 1024, .max = (int64_t)1 << 31,
+    {.name = "endpoint",
+     .type = PG_CFG_ENDPOINT,
+     .offset = CFG(http.endpoint),
+     .default_value = "127.0.0.1:4318",
+     .help = "host:port to listen on"},
+    {.name = "max_request_body_size",
+     .type = PG_CFG_SIZE,
+     .offset = CFG(http.max_body_size),
+     .default_value = "64MiB",
+     .min = 1024,
+     .max = (int64_t)1 << 31,
      .help = "largest request body, compressed and after decompression (413 above)"},
-    {.name = "tls", .type = PG_CFG_SECTION, .offset = CFG(http.tls.present),
-     .children = http_tls_keys, .help = "serve HTTPS (ALPN h2 and http/1.1)"},
+    {.name = "tls",
+     .type = PG_CFG_SECTION,
+     .offset = CFG(http.tls.present),
+     .children = http_tls_keys,
+     .help = "serve HTTPS (ALPN h2 and http/1.1)"},
     PG_CONFIG_END,
 };
 
 static const pg_config_key protocol_keys[] = {
-    {.name = "grpc", .type = PG_CFG_SECTION, .offset = CFG(grpc.present), .children = grpc_keys,
+    {.name = "grpc",
+     .type = PG_CFG_SECTION,
+     .offset = CFG(grpc.present),
+     .children = grpc_keys,
      .help = "OTLP/gRPC (HTTP/2, h2c or TLS)"},
-    {.name = "http", .type = PG_CFG_SECTION, .offset = CFG(http.present), .children = http_keys,
+    {.name = "http",
+     .type = PG_CFG_SECTION,
+     .offset = CFG(http.present),
+     .children = http_keys,
      .help = "OTLP/HTTP (HTTP/1.1 and HTTP/2 on one port)"},
     PG_CONFIG_END,
 };
 
 static const pg_config_key otlp_keys[] = {
-    {.name = "protocols", .type = PG_CFG_SECTION, .offset = CFG(protocols_present),
-     .children = protocol_keys, .required = true,
+    {.name = "protocols",
+     .type = PG_CFG_SECTION,
+     .offset = CFG(protocols_present),
+     .children = protocol_keys,
+     .required = true,
      .help = "which OTLP transports to serve; at least one of grpc and http"},
     PG_CONFIG_END,
 };
 
-static void validate_tls(const pg_otlp_tls_config *tls, const char *proto,
-                         pg_config_report *report, const pg_config_node *node)
+static void validate_tls(const pg_otlp_tls_config *tls, const char *proto, pg_config_report *report,
+                         const pg_config_node *node)
 {
     if (!tls->present)
         return;
@@ -76,8 +111,8 @@ static void otlp_validate(const void *config, pg_config_report *report, const pg
 {
     const pg_otlp_receiver_config *c = config;
     if (!c->grpc.present && !c->http.present)
-        pg_config_report_error(report, node,
-                               "receiver otlp needs at least one of protocols.grpc and protocols.http");
+        pg_config_report_error(
+            report, node, "receiver otlp needs at least one of protocols.grpc and protocols.http");
     validate_tls(&c->grpc.tls, "grpc", report, node);
     validate_tls(&c->http.tls, "http", report, node);
 }
@@ -99,8 +134,8 @@ static void grpc_export(void *ctx, pg_http_request *req, pg_grpc_response *resp)
     otlp_receiver *r = ctx;
     const pg_otlp_receiver_config *cfg = r->self->config;
     pg_otlp_outcome o;
-    pg_otlp_ingest(r->self, &r->grpc_counters, req->worker, PG_OTLP_PROTO, req->body,
-                   req->body_len, cfg->grpc.max_body_size, tenant_of(req), &o);
+    pg_otlp_ingest(r->self, &r->grpc_counters, req->worker, PG_OTLP_PROTO, req->body, req->body_len,
+                   cfg->grpc.max_body_size, tenant_of(req), &o);
     resp->status = o.grpc_status;
     if (o.grpc_status != PG_GRPC_OK) {
         resp->message = pg_arena_strdup(req->arena, o.message);
