@@ -27,6 +27,10 @@ typedef struct pg_otlp_protocol_config {
     int present;
     char *endpoint;
     uint64_t max_body_size; /* on the wire and after decompression */
+    uint64_t idle_timeout_ms;
+    uint64_t read_timeout_ms;
+    uint64_t max_header_size;
+    int64_t max_concurrent_streams;
     pg_otlp_tls_config tls;
 } pg_otlp_protocol_config;
 
