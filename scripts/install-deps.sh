@@ -11,6 +11,7 @@ PACKAGES=(
   # tests: unit tests, fuzzing, real peers (see ../shared/docs/test-infra.md)
   libcmocka-dev clang clang-format libclang-rt-14-dev git curl nghttp2-client
   python3 python3-grpcio python3-protobuf protobuf-compiler
+  golang-go golang-github-google-pprof-dev
 )
 
 missing=()
