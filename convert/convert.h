@@ -66,17 +66,17 @@
 typedef Perftools__Profiles__Profile pg_pprof;
 
 /* Attribute names of the pprof conventions (see the mapping above). */
-#define PG_ATTR_BUILD_ID "process.executable.build_id.gnu"
-#define PG_ATTR_HAS_FUNCTIONS "pprof.mapping.has_functions"
-#define PG_ATTR_HAS_FILENAMES "pprof.mapping.has_filenames"
-#define PG_ATTR_HAS_LINE_NUMBERS "pprof.mapping.has_line_numbers"
-#define PG_ATTR_HAS_INLINE_FRAMES "pprof.mapping.has_inline_frames"
-#define PG_ATTR_IS_FOLDED "pprof.location.is_folded"
-#define PG_ATTR_DROP_FRAMES "pprof.profile.drop_frames"
-#define PG_ATTR_KEEP_FRAMES "pprof.profile.keep_frames"
-#define PG_ATTR_DOC_URL "pprof.profile.doc_url"
-#define PG_ATTR_COMMENT_PREFIX "pprof.profile.comment."
-#define PG_ATTR_SAMPLE_TYPE_ORDER "pprof.scope.sample_type_order"
+#define PG_ATTR_BUILD_ID            "process.executable.build_id.gnu"
+#define PG_ATTR_HAS_FUNCTIONS       "pprof.mapping.has_functions"
+#define PG_ATTR_HAS_FILENAMES       "pprof.mapping.has_filenames"
+#define PG_ATTR_HAS_LINE_NUMBERS    "pprof.mapping.has_line_numbers"
+#define PG_ATTR_HAS_INLINE_FRAMES   "pprof.mapping.has_inline_frames"
+#define PG_ATTR_IS_FOLDED           "pprof.location.is_folded"
+#define PG_ATTR_DROP_FRAMES         "pprof.profile.drop_frames"
+#define PG_ATTR_KEEP_FRAMES         "pprof.profile.keep_frames"
+#define PG_ATTR_DOC_URL             "pprof.profile.doc_url"
+#define PG_ATTR_COMMENT_PREFIX      "pprof.profile.comment."
+#define PG_ATTR_SAMPLE_TYPE_ORDER   "pprof.scope.sample_type_order"
 #define PG_ATTR_DEFAULT_SAMPLE_TYPE "pprof.scope.default_sample_type"
 
 /* ---- pprof documents ---- */
@@ -129,8 +129,8 @@ typedef struct pg_otlp_ref {
 } pg_otlp_ref;
 
 typedef struct pg_pprof_doc {
-    pg_pprof *profile;      /* the document (arena memory), validated */
-    pg_otlp_ref *sources;   /* the OTLP profiles it was built from, in sample-type order */
+    pg_pprof *profile;    /* the document (arena memory), validated */
+    pg_otlp_ref *sources; /* the OTLP profiles it was built from, in sample-type order */
     size_t n_sources;
     size_t skipped_attributes; /* attribute values pprof labels cannot hold */
 } pg_pprof_doc;
