@@ -1,0 +1,167 @@
+/*
+ * Hashing, the id -> position index and the interning sets used by the pprof
+ * validator and the pprof -> OTLP conversion.
+ */
+#include "convert/convert_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t pg_cv_hash_bytes(const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    uint64_t h = 0x243f6a8885a308d3ull ^ (n * 0x9e3779b97f4a7c15ull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9fb21c651e98df25ull;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    if (n)
+        memcpy(&w, s, n);
+    h = (h ^ w) * 0x9fb21c651e98df25ull;
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    return h ^ (h >> 32);
+}
+
+static void *zalloc(pg_arena *a, size_t count, size_t size)
+{
+    return a ? pg_arena_calloc(a, count, size) : calloc(count, size);
+}
+
+static uint64_t id_at(void *const *items, size_t i, size_t off)
+{
+    uint64_t id;
+    memcpy(&id, (const char *)items[i] + off, sizeof(id));
+    return id;
+}
+
+static int build_direct(pg_idmap *m, pg_arena *a, void *const *items, size_t off, uint64_t max,
+                        pg_idmap_problem *why)
+{
+    m->mode = PG_IDMAP_DIRECT;
+    m->cap = (size_t)max + 1;
+    m->slots = zalloc(a, m->cap, sizeof(uint32_t));
+    if (!m->slots) {
+        why->kind = PG_IDMAP_NOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        uint64_t id = id_at(items, i, off);
+        if (m->slots[id]) {
+            why->kind = PG_IDMAP_DUPLICATE;
+            why->id = id;
+            return -1;
+        }
+        m->slots[id] = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+static int build_hash(pg_idmap *m, pg_arena *a, void *const *items, size_t off,
+                      pg_idmap_problem *why)
+{
+    m->mode = PG_IDMAP_HASH;
+    m->cap = 16;
+    while (m->cap < m->n * 2)
+        m->cap <<= 1;
+    m->slots = zalloc(a, m->cap, sizeof(uint32_t));
+    m->keys = zalloc(a, m->cap, sizeof(uint64_t));
+    if (!m->slots || !m->keys) {
+        why->kind = PG_IDMAP_NOMEM;
+        return -1;
+    }
+    size_t mask = m->cap - 1;
+    for (size_t i = 0; i < m->n; i++) {
+        uint64_t id = id_at(items, i, off);
+        size_t k = (size_t)pg_cv_hash_mix(0, id) & mask;
+        while (m->slots[k] && m->keys[k] != id)
+            k = (k + 1) & mask;
+        if (m->slots[k]) {
+            why->kind = PG_IDMAP_DUPLICATE;
+            why->id = id;
+            return -1;
+        }
+        m->keys[k] = id;
+        m->slots[k] = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+int pg_idmap_build(pg_idmap *m, pg_arena *a, void *const *items, size_t n, size_t id_offset,
+                   pg_idmap_problem *why)
+{
+    memset(m, 0, sizeof(*m));
+    memset(why, 0, sizeof(*why));
+    m->n = n;
+    m->heap = a == NULL;
+    if (n >= UINT32_MAX / 2) {
+        why->kind = PG_IDMAP_NOMEM;
+        return -1;
+    }
+    uint64_t max = 0;
+    int sequential = 1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = id_at(items, i, id_offset);
+        if (!id) {
+            why->kind = PG_IDMAP_ZERO;
+            why->position = i;
+            return -1;
+        }
+        sequential &= id == i + 1;
+        max = id > max ? id : max;
+    }
+    if (sequential) {
+        m->mode = PG_IDMAP_SEQUENTIAL;
+        return 0;
+    }
+    /* a direct array costs 4 bytes per possible id: worth it while ids are dense */
+    if (max < (uint64_t)n * 4 + 64)
+        return build_direct(m, a, items, id_offset, max, why);
+    return build_hash(m, a, items, id_offset, why);
+}
+
+void pg_idmap_release(pg_idmap *m)
+{
+    if (m->heap) {
+        free(m->slots);
+        free(m->keys);
+    }
+    m->slots = NULL;
+    m->keys = NULL;
+}
+
+int p2o_set_init(pg_arena *a, p2o_set *s, size_t expected)
+{
+    s->cap = 16;
+    while (s->cap < expected * 2)
+        s->cap <<= 1;
+    s->n = 0;
+    s->slots = pg_arena_calloc(a, s->cap, sizeof(p2o_slot));
+    return s->slots ? 0 : -1;
+}
+
+int p2o_set_reserve(pg_arena *a, p2o_set *s)
+{
+    if ((s->n + 1) * 2 <= s->cap)
+        return 0;
+    size_t cap = s->cap * 2, mask = cap - 1;
+    p2o_slot *slots = pg_arena_calloc(a, cap, sizeof(p2o_slot));
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < s->cap; i++) {
+        if (!s->slots[i].entry)
+            continue;
+        size_t k = s->slots[i].hash & mask;
+        while (slots[k].entry)
+            k = (k + 1) & mask;
+        slots[k] = s->slots[i];
+    }
+    s->slots = slots;
+    s->cap = cap;
+    return 0;
+}
