@@ -3,11 +3,13 @@
  *   profgate [--config FILE]             run (embedded default config without --config)
  *   profgate validate --config FILE      check a configuration, print every problem
  *   profgate components [--docs]         list compiled-in components (--docs: key reference)
+ *   profgate convert [--to FORMAT] ... IN OUT   convert between pprof and OTLP (app/convert_cmd.c)
  *   profgate version
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "app/convert_cmd.h"
 #include "app/default_config.h"
 #include "config/config.h"
 #include "pipeline/service.h"
@@ -18,6 +20,8 @@ static void usage(FILE *out)
     fputs("usage: profgate [--config FILE]\n"
           "       profgate validate --config FILE\n"
           "       profgate components [--docs]\n"
+          "       profgate convert [--to otlp|otlp-json|pprof] [--service NAME] [--attr k=v]... IN "
+          "OUT\n"
           "       profgate version\n"
           "\n"
           "Without --config, profgate runs its default configuration: OTLP gRPC on\n"
@@ -134,6 +138,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "validate") == 0)
         return cmd_validate(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "convert") == 0)
+        return pg_convert_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "components") == 0)
         return cmd_components(argc, argv);
     if (argc > 1 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)) {
