@@ -9,6 +9,7 @@
 /* --- component table: one extern and one entry per component --- */
 extern const pg_component_def pg_otlp_receiver_def;
 extern const pg_component_def pg_batch_processor_def;
+extern const pg_component_def pg_convert_processor_def;
 extern const pg_component_def pg_file_exporter_def;
 extern const pg_component_def pg_debug_exporter_def;
 /* --- end of component table externs --- */
@@ -17,6 +18,7 @@ static const pg_component_def *const registry[] = {
     /* --- component table entries --- */
     &pg_otlp_receiver_def,
     &pg_batch_processor_def,
+    &pg_convert_processor_def,
     &pg_file_exporter_def,
     &pg_debug_exporter_def,
     /* --- end of component table entries --- */

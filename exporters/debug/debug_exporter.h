@@ -6,7 +6,9 @@
  *              of labels
  *              detailed: additionally the sample and period types and the
  *              five stacks with the largest values (function names, leaf
- *              first), read from the decoded OTLP payload
+ *              first), read from the decoded OTLP payload; for a pprof
+ *              payload, all its sample types (the one stacks are ranked by
+ *              marked '*': the profile's type, else the document's default)
  *
  * Lines go through pg_log at info level (stderr). Writing to stderr blocks
  * the worker for as long as the terminal or pipe takes, which is acceptable
@@ -35,8 +37,11 @@ int pg_debug_format_basic(const pg_profile *p, pg_buf *out);
 
 /* The detailed lines (each ending in '\n') for one profile, appended to out:
  * sample/period types and the top stacks. Uses the payload's decoded form or
- * decodes it into a temporary arena; a pprof payload gives one line saying
- * details are not available. */
+ * decodes it into a temporary arena (pprof payloads: always, with
+ * pg_pprof_decode). */
 int pg_debug_format_details(const pg_profile *p, pg_buf *out);
+
+/* The detailed lines of a pprof payload (debug_pprof.c). */
+int pg_debug_format_pprof_details(const pg_profile *p, pg_buf *out);
 
 #endif

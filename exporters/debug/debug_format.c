@@ -125,9 +125,8 @@ static int print_top_stacks(const pg_otlp_request *req, const pg_otlp_profile *p
 
 int pg_debug_format_details(const pg_profile *p, pg_buf *out)
 {
-    if (p->payload->format != PG_PAYLOAD_OTLP)
-        return pg_buf_append_str(out, "  (pprof payload: details need pprof decoding, not "
-                                      "available in this build)\n");
+    if (p->payload->format == PG_PAYLOAD_PPROF)
+        return pg_debug_format_pprof_details(p, out);
     pg_arena *tmp = NULL;
     const pg_otlp_request *req = p->payload->decoded;
     pg_error err;

@@ -37,25 +37,25 @@ static const pg_config_key file_keys[] = {
      .type = PG_CFG_STRING,
      .offset = CFG(path),
      .required = true,
-     .help = "file to append to; parent directories are created"},
+     .help = "file to append to; parent directories are created (format pprof: a directory)"},
     {.name = "format",
      .type = PG_CFG_ENUM,
      .offset = CFG(format),
      .default_value = "otlp_proto",
      .enum_values = format_values,
      .help = "otlp_proto: 4-byte big-endian length + ExportProfilesServiceRequest; otlp_json: one "
-             "JSON request per line"},
+             "JSON request per line; pprof: one gzipped pprof file per document under path"},
     {.name = "compression",
      .type = PG_CFG_ENUM,
      .offset = CFG(compression),
      .default_value = "none",
      .enum_values = compression_values,
-     .help = "zstd: every record is compressed as its own zstd frame"},
+     .help = "zstd: every record is compressed as its own zstd frame (otlp formats only)"},
     {.name = "rotation",
      .type = PG_CFG_SECTION,
      .offset = CFG(rotation_present),
      .children = rotation_keys,
-     .help = "size-based rotation"},
+     .help = "size-based rotation (otlp formats only)"},
     {.name = "flush_interval",
      .type = PG_CFG_DURATION,
      .offset = CFG(flush_interval_ms),
@@ -82,18 +82,27 @@ static const pg_config_key file_keys[] = {
 
 typedef struct file_state {
     pg_file_writer *writer;
-    pg_metric *sent_profiles, *sent_bytes, *failed_write, *failed_unsupported, *failed_encode,
+    pg_metric *sent_profiles, *sent_bytes, *failed_write, *failed_convert, *failed_encode,
         *queue_bytes;
 } file_state;
 
 static void file_validate(const void *config, pg_config_report *report, const pg_config_node *node)
 {
     const pg_file_exporter_config *c = config;
-    if (c->format == PG_FILE_FORMAT_PPROF) {
-        const pg_config_node *at = pg_config_map_get(node, "format");
+    if (c->format != PG_FILE_FORMAT_PPROF)
+        return;
+    /* pprof files are gzipped and one per document: nothing to frame or rotate */
+    if (c->compression != PG_FILE_COMPRESSION_NONE) {
+        const pg_config_node *at = pg_config_map_get(node, "compression");
         pg_config_report_error(report, at ? at : node,
-                               "format pprof needs pprof<->OTLP conversion, not available in this "
-                               "build; use otlp_proto or otlp_json");
+                               "compression applies to the otlp formats; pprof files are always "
+                               "gzipped");
+    }
+    if (c->rotation_present) {
+        const pg_config_node *at = pg_config_map_get(node, "rotation");
+        pg_config_report_error(report, at ? at : node,
+                               "rotation applies to the otlp formats; format pprof writes one "
+                               "file per document");
     }
 }
 
@@ -107,11 +116,21 @@ static pg_metric *counter(const char *name, const char *help, const char *id, co
     return pg_metric_counter(name, help, labels);
 }
 
+static pg_file_framing framing_of(int format)
+{
+    switch (format) {
+    case PG_FILE_FORMAT_OTLP_JSON:
+        return PG_FILE_FRAMING_NEWLINE;
+    case PG_FILE_FORMAT_PPROF:
+        return PG_FILE_FRAMING_TREE;
+    default:
+        return PG_FILE_FRAMING_LENGTH_PREFIX;
+    }
+}
+
 static int file_create(pg_component *self, pg_error *err)
 {
     const pg_file_exporter_config *cfg = self->config;
-    if (cfg->format == PG_FILE_FORMAT_PPROF)
-        return pg_error_set(err, PG_ERR_UNSUPPORTED, "format pprof is not available in this build");
     file_state *st = calloc(1, sizeof(*st));
     if (!st)
         return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
@@ -122,7 +141,7 @@ static int file_create(pg_component *self, pg_error *err)
     st->sent_bytes = counter("profgate_exporter_sent_bytes_total",
                              "Bytes written or sent by an exporter", self->id, NULL);
     st->failed_write = counter(failed, failed_help, self->id, "write");
-    st->failed_unsupported = counter(failed, failed_help, self->id, "unsupported_format");
+    st->failed_convert = counter(failed, failed_help, self->id, "convert");
     st->failed_encode = counter(failed, failed_help, self->id, "encode");
     char labels[256];
     snprintf(labels, sizeof(labels), "exporter=\"%s\"", self->id);
@@ -133,8 +152,7 @@ static int file_create(pg_component *self, pg_error *err)
     pg_file_writer_opts o = {
         .path = cfg->path,
         .log_scope = scope,
-        .framing = cfg->format == PG_FILE_FORMAT_OTLP_JSON ? PG_FILE_FRAMING_NEWLINE
-                                                           : PG_FILE_FRAMING_LENGTH_PREFIX,
+        .framing = framing_of(cfg->format),
         .zstd = cfg->compression == PG_FILE_COMPRESSION_ZSTD,
         .max_file_bytes = (uint64_t)cfg->max_megabytes * 1024 * 1024,
         .max_backups = (int)cfg->max_backups,
@@ -164,29 +182,33 @@ static int file_start(pg_component *self, pg_error *err)
     return rc;
 }
 
+static int encode(const pg_file_exporter_config *cfg, const pg_batch *b, pg_file_encoded *enc,
+                  pg_error *err)
+{
+    if (cfg->format == PG_FILE_FORMAT_PPROF)
+        return pg_file_encode_pprof(b, enc, err);
+    return pg_file_encode_batch(
+        b, cfg->format == PG_FILE_FORMAT_OTLP_JSON ? PG_FILE_ENC_JSON : PG_FILE_ENC_PROTO, enc,
+        err);
+}
+
 static int file_consume(pg_component *self, pg_worker *w, pg_batch *b, pg_consume_result *res)
 {
     file_state *st = self->state;
-    const pg_file_exporter_config *cfg = self->config;
     pg_file_encoded enc;
     pg_error err;
     pg_error_clear(&err);
-    int rc = pg_file_encode_batch(
-        b, cfg->format == PG_FILE_FORMAT_OTLP_JSON ? PG_FILE_ENC_JSON : PG_FILE_ENC_PROTO, &enc,
-        &err);
-    if (enc.skipped_pprof) {
-        pg_metric_add(st->failed_unsupported, enc.skipped_pprof);
-        PG_CLOG(self, PG_LOG_WARN,
-                "refused %u pprof profiles: pprof->OTLP conversion is not "
-                "available in this build",
-                enc.skipped_pprof);
-        res->rejected += enc.skipped_pprof;
-        if (enc.skipped_pprof == b->count)
-            pg_consume_fail(res, PG_CONSUME_PERMANENT,
-                            "file exporter %s cannot write pprof payloads", self->id);
+    int rc = encode(self->config, b, &enc, &err);
+    if (enc.failed) {
+        pg_metric_add(st->failed_convert, enc.failed);
+        PG_CLOG(self, PG_LOG_WARN, "refused %u profiles that cannot be converted: %s", enc.failed,
+                enc.why);
+        res->rejected += enc.failed;
+        if (enc.failed == b->count)
+            pg_consume_fail(res, PG_CONSUME_PERMANENT, "file exporter %s: %s", self->id, enc.why);
     }
     if (rc != PG_OK) {
-        uint32_t n = (uint32_t)(b->count - enc.skipped_pprof);
+        uint32_t n = (uint32_t)(b->count - enc.failed);
         pg_metric_add(st->failed_encode, n);
         PG_CLOG(self, PG_LOG_ERROR, "cannot encode %u profiles: %s", n, err.msg);
         pg_consume_fail(res, rc == PG_ERR_NOMEM ? PG_CONSUME_RETRYABLE : PG_CONSUME_PERMANENT,
@@ -226,7 +248,9 @@ static void file_destroy(pg_component *self)
 const pg_component_def pg_file_exporter_def = {
     .type = "file",
     .kind = PG_KIND_EXPORTER,
-    .description = "appends OTLP requests (length-prefixed protobuf or JSON lines) to a local file",
+    .description =
+        "appends OTLP requests (length-prefixed protobuf or JSON lines) to a local file, "
+        "or writes one pprof file per document",
     .config_keys = file_keys,
     .config_size = sizeof(pg_file_exporter_config),
     .validate = file_validate,

@@ -1,20 +1,25 @@
 /*
- * exporters/file: appends every batch as one OTLP request to a local file.
+ * exporters/file: appends every batch as one OTLP request to a local file, or
+ * writes one pprof file per document into a directory.
  *
  *   path            file to write (required); parent directories are created
+ *                   (format pprof: the directory to write into)
  *   format          otlp_proto (default): 4-byte big-endian length + request
  *                   otlp_json: one JSON request per line
- *                   pprof: refused at configuration time (needs pprof<->OTLP
- *                   conversion, not in this build)
+ *                   pprof: <path>/<tenant|_default>/<service_name|_unknown>/
+ *                   <first sample type>/<UTC yyyymmddThhmmssZ>-<seq>.pb.gz
  *   compression     none (default) | zstd: each record is its own zstd frame
+ *                   (otlp formats; refused with pprof)
  *   rotation        max_megabytes (100), max_backups (5): path -> path.1 ...
+ *                   (otlp formats; refused with pprof)
  *   flush_interval  buffered data reaches the OS at least this often (1s)
  *   queue_max_items, queue_max_bytes   bound of the hand-off queue (1024, 64MiB)
  *
  * consume (worker thread) encodes the batch (file_encode.h) and queues the
  * record; the exporter's writer thread does all file I/O (file_writer.h).
- * A full queue answers RESOURCE_EXHAUSTED. Profiles whose payload is pprof
- * are refused permanently (counted, logged).
+ * A full queue answers RESOURCE_EXHAUSTED. Payloads in the other format are
+ * converted (convert/convert.h); a profile whose payload does not convert is
+ * refused (counted as reason "convert", logged).
  */
 #ifndef PG_EXPORTERS_FILE_FILE_EXPORTER_H
 #define PG_EXPORTERS_FILE_FILE_EXPORTER_H

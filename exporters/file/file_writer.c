@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "exporters/file/file_tree.h"
 #include "telemetry/log.h"
 
 #define WRITER_ZSTD_LEVEL 3
@@ -37,6 +38,7 @@ struct pg_file_writer {
     uint64_t last_flush_ms;
     ZSTD_CCtx *zc;
     pg_buf frame, packed;
+    uint64_t tree_seq;
 };
 
 pg_file_record *pg_file_record_new(uint8_t *data, size_t len, uint32_t profiles)
@@ -64,13 +66,24 @@ pg_file_record *pg_file_record_forward(pg_payload *p, uint32_t profiles)
 
 void pg_file_record_free(pg_file_record *r)
 {
-    if (!r)
-        return;
-    if (r->ref)
-        pg_payload_unref(r->ref);
-    else
-        free(r->data);
-    free(r);
+    while (r) {
+        pg_file_record *sib = r->sibling;
+        if (r->ref)
+            pg_payload_unref(r->ref);
+        else
+            free(r->data);
+        free(r->dir);
+        free(r);
+        r = sib;
+    }
+}
+
+size_t pg_file_record_bytes(const pg_file_record *r)
+{
+    size_t n = 0;
+    for (; r; r = r->sibling)
+        n += r->len;
+    return n;
 }
 
 static void add(pg_metric *m, int64_t v)
@@ -216,8 +229,26 @@ static int frame_record(pg_file_writer *w, const pg_file_record *r, const uint8_
     return PG_OK;
 }
 
+static void write_tree(pg_file_writer *w, const pg_file_record *r)
+{
+    for (; r; r = r->sibling) {
+        pg_error err;
+        if (pg_file_tree_write(w->path, r, &w->tree_seq, &err) != PG_OK) {
+            add(w->o.failed_profiles, r->profiles);
+            pg_log(PG_LOG_ERROR, w->scope, "dropped %u profiles: %s", r->profiles, err.msg);
+            continue;
+        }
+        add(w->o.sent_profiles, r->profiles);
+        add(w->o.sent_bytes, (int64_t)r->len);
+    }
+}
+
 static void write_record(pg_file_writer *w, const pg_file_record *r)
 {
+    if (w->o.framing == PG_FILE_FRAMING_TREE) {
+        write_tree(w, r);
+        return;
+    }
     const uint8_t *bytes;
     size_t len;
     int rc = frame_record(w, r, &bytes, &len);
@@ -283,15 +314,16 @@ static void *writer_main(void *arg)
             w->head = r->next;
             if (!w->head)
                 w->tail = NULL;
+            size_t bytes = pg_file_record_bytes(r);
             w->items--;
-            w->bytes -= r->len;
-            add(w->o.queue_bytes, -(int64_t)r->len);
+            w->bytes -= bytes;
+            add(w->o.queue_bytes, -(int64_t)bytes);
             pthread_mutex_unlock(&w->mu);
             write_record(w, r);
             pg_file_record_free(r);
             pthread_mutex_lock(&w->mu);
         }
-        if (w->dirty && pg_now_ms() >= w->last_flush_ms + w->o.flush_interval_ms) {
+        if (w->fp && w->dirty && pg_now_ms() >= w->last_flush_ms + w->o.flush_interval_ms) {
             pthread_mutex_unlock(&w->mu);
             flush_file(w);
             pthread_mutex_lock(&w->mu);
@@ -306,8 +338,10 @@ int pg_file_writer_start(pg_file_writer *w, pg_error *err)
 {
     if (w->thread_started)
         return PG_OK;
-    int rc = make_parents(w->path, err);
-    if (rc == PG_OK)
+    int rc;
+    if (w->o.framing == PG_FILE_FRAMING_TREE)
+        rc = pg_file_tree_mkdirs(w->path, err);
+    else if ((rc = make_parents(w->path, err)) == PG_OK)
         rc = open_file(w, err);
     if (rc != PG_OK)
         return rc;
@@ -323,12 +357,13 @@ int pg_file_writer_start(pg_file_writer *w, pg_error *err)
 
 int pg_file_writer_push(pg_file_writer *w, pg_file_record *r)
 {
+    size_t bytes = pg_file_record_bytes(r);
     pthread_mutex_lock(&w->mu);
     int rc = PG_OK;
     if (w->stopping)
         rc = PG_ERR_INVALID;
     else if (w->items &&
-             (w->items >= w->o.queue_max_items || w->bytes + r->len > w->o.queue_max_bytes))
+             (w->items >= w->o.queue_max_items || w->bytes + bytes > w->o.queue_max_bytes))
         rc = PG_ERR_BUSY;
     if (rc == PG_OK) {
         r->next = NULL;
@@ -338,8 +373,8 @@ int pg_file_writer_push(pg_file_writer *w, pg_file_record *r)
             w->head = r;
         w->tail = r;
         w->items++;
-        w->bytes += r->len;
-        add(w->o.queue_bytes, (int64_t)r->len);
+        w->bytes += bytes;
+        add(w->o.queue_bytes, (int64_t)bytes);
         pthread_cond_signal(&w->cv);
     }
     pthread_mutex_unlock(&w->mu);
@@ -365,9 +400,10 @@ void pg_file_writer_shutdown(pg_file_writer *w, uint64_t deadline_ms)
     while (w->head) {
         pg_file_record *r = w->head;
         w->head = r->next;
-        lost += r->profiles;
+        for (const pg_file_record *s = r; s; s = s->sibling)
+            lost += s->profiles;
         records++;
-        add(w->o.queue_bytes, -(int64_t)r->len);
+        add(w->o.queue_bytes, -(int64_t)pg_file_record_bytes(r));
         pg_file_record_free(r);
     }
     w->tail = NULL;

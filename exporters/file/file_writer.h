@@ -15,6 +15,14 @@
  * Rotation: before a record would take the file beyond max_file_bytes (and
  * the file is not empty), path.N-1 -> path.N ... path -> path.1 (the oldest
  * beyond max_backups is overwritten) and a new file is started.
+ *
+ * Tree mode (PG_FILE_FRAMING_TREE): path is a directory and every record is
+ * one file of its own, <path>/<dir>/<yyyymmddThhmmssZ>-<seq>.pb.gz, with the
+ * record's UTC time and a per-writer sequence number; the bytes are written
+ * unframed. A file is written under a hidden temporary name and linked into
+ * place, so a reader never sees a partial file and an existing file is never
+ * overwritten (the sequence number moves on instead). Rotation and zstd do
+ * not apply.
  */
 #ifndef PG_EXPORTERS_FILE_FILE_WRITER_H
 #define PG_EXPORTERS_FILE_FILE_WRITER_H
@@ -32,17 +40,27 @@ typedef struct pg_file_record {
     size_t len;
     pg_payload *ref; /* forwarding: data points into this payload (one reference held) */
     uint32_t profiles;
+    /* Tree mode: the directory under the writer's path (malloc'd, owned, its
+     * components already safe), the time naming the file, and further files
+     * of the same batch, queued and written as one record. */
+    char *dir;
+    uint64_t time_unix_nano;
+    struct pg_file_record *sibling;
 } pg_file_record;
 
 /* A record owning a copy of nothing: data (malloc'd) is taken over. */
 pg_file_record *pg_file_record_new(uint8_t *data, size_t len, uint32_t profiles);
 /* A record that writes the payload's bytes as they are (takes a reference). */
 pg_file_record *pg_file_record_forward(pg_payload *p, uint32_t profiles);
+/* Frees r and its siblings. */
 void pg_file_record_free(pg_file_record *r);
+/* Bytes of r and its siblings. */
+size_t pg_file_record_bytes(const pg_file_record *r);
 
 typedef enum pg_file_framing {
     PG_FILE_FRAMING_LENGTH_PREFIX = 0,
     PG_FILE_FRAMING_NEWLINE = 1,
+    PG_FILE_FRAMING_TREE = 2,
 } pg_file_framing;
 
 typedef struct pg_file_writer_opts {
@@ -63,8 +81,8 @@ typedef struct pg_file_writer pg_file_writer;
 
 /* No I/O. Strings in opts are copied. */
 pg_file_writer *pg_file_writer_new(const pg_file_writer_opts *opts, pg_error *err);
-/* Creates the parent directories, opens the file for appending and starts
- * the writer thread. */
+/* Creates the parent directories, opens the file for appending (tree mode:
+ * creates the directory) and starts the writer thread. */
 int pg_file_writer_start(pg_file_writer *w, pg_error *err);
 /* Queues r; on PG_OK the writer owns it. PG_ERR_BUSY when the queue is full
  * (r stays the caller's); a record is always accepted into an empty queue so

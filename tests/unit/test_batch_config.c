@@ -120,14 +120,13 @@ static void test_errors_at_their_keys(void **state)
     (void)state;
     pg_config *cfg;
     char *text = load(" {send_batch_size: 100, send_batch_max_size: 50}", " {verbosity: loud}",
-                      "    format: pprof\n", &cfg);
+                      "    format: pprof\n    compression: zstd\n", &cfg);
     assert_null(cfg);
-    /* line 6 is the batch line; line 11 is "    format: pprof" */
+    /* line 6 is the batch line; line 12 is "    compression: zstd" under "format: pprof" */
     assert_non_null(strstr(text, "c.yaml:6:"));
     assert_non_null(strstr(text, "send_batch_max_size (50) must be 0 or >= send_batch_size (100)"));
-    assert_non_null(strstr(text, "c.yaml:11:13: error: format pprof needs pprof<->OTLP "
-                                 "conversion, not available in this build; use otlp_proto or "
-                                 "otlp_json"));
+    assert_non_null(strstr(text, "c.yaml:12:18: error: compression applies to the otlp formats; "
+                                 "pprof files are always gzipped"));
     assert_non_null(strstr(text, "loud"));
     free(text);
 

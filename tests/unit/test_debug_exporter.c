@@ -9,6 +9,7 @@
 
 #include "exporters/debug/debug_exporter.h"
 #include "telemetry/log.h"
+#include "test_convert_processor_util.h"
 #include "test_otlp_merge_util.h"
 
 typedef struct env {
@@ -149,19 +150,76 @@ static void test_detailed_top_stacks(void **state)
     pg_batch_free(b);
 }
 
+/* The heaviest stack of column col, summed over samples with equal
+ * location ids, found by brute force. */
+static int64_t pprof_heaviest(const Perftools__Profiles__Profile *p, size_t col, size_t *distinct)
+{
+    int64_t best = INT64_MIN;
+    *distinct = 0;
+    for (size_t i = 0; i < p->n_sample; i++) {
+        const Perftools__Profiles__Sample *s = p->sample[i];
+        int seen = 0;
+        int64_t sum = 0;
+        for (size_t j = 0; j < p->n_sample && !seen; j++) {
+            const Perftools__Profiles__Sample *t = p->sample[j];
+            int same =
+                t->n_location_id == s->n_location_id &&
+                memcmp(t->location_id, s->location_id, s->n_location_id * sizeof(uint64_t)) == 0;
+            if (same && j < i)
+                seen = 1;
+            else if (same)
+                sum += t->value[col];
+        }
+        if (seen)
+            continue;
+        ++*distinct;
+        if (sum > best)
+            best = sum;
+    }
+    return best;
+}
+
 static void test_pprof_payload_details(void **state)
 {
     (void)state;
-    pg_payload *pp = pg_payload_new(PG_PAYLOAD_PPROF, calloc(1, 4), 4);
+    pg_payload *pp = tc_payload(PG_PAYLOAD_PPROF, TC_HEAP_FIXTURE);
+    assert_non_null(pp);
     pg_batch *b = pg_batch_new();
     pg_profile *p = pg_batch_add(b, pp);
+    pg_profile_set_type(b, p, "alloc_space:bytes:space:bytes");
     pg_buf out;
     pg_buf_init(&out);
-    pg_debug_format_details(p, &out);
-    assert_non_null(strstr(to_str(&out), "pprof payload"));
+    assert_int_equal(pg_debug_format_details(p, &out), PG_OK);
+    const char *text = to_str(&out);
+    assert_non_null(strstr(text, "  sample_types=alloc_objects/count,alloc_space/bytes*,"
+                                 "inuse_objects/count,inuse_space/bytes period_type=space/bytes "
+                                 "period=524288\n"));
+    pg_arena *a = pg_arena_new(0, 0);
+    Perftools__Profiles__Profile *doc = tc_unpack_pprof(a, pp->bytes, pp->len);
+    size_t distinct = 0;
+    char want[96];
+    snprintf(want, sizeof(want),
+             "  top 1: value=%" PRId64 " stack=", pprof_heaviest(doc, 1, &distinct));
+    assert_non_null(strstr(text, want));
+    size_t tops = 0;
+    for (const char *s = text; (s = strstr(s, "  top ")); s++)
+        tops++;
+    assert_int_equal(tops, distinct < 5 ? distinct : 5);
+    /* Go names its functions: the stacks print names, not addresses */
+    assert_non_null(strstr(text, "runtime."));
     pg_buf_free(&out);
+
+    /* a payload that does not decode says so instead of failing */
+    pg_payload *bad = pg_payload_new(PG_PAYLOAD_PPROF, calloc(1, 4), 4);
+    pg_profile *q = pg_batch_add(b, bad);
+    pg_buf_init(&out);
+    assert_int_equal(pg_debug_format_details(q, &out), PG_OK);
+    assert_non_null(strstr(to_str(&out), "(pprof payload does not decode: "));
+    pg_buf_free(&out);
+    pg_arena_free(a);
     pg_batch_free(b);
     pg_payload_unref(pp);
+    pg_payload_unref(bad);
 }
 
 /* Runs consume with stderr redirected into a pipe and returns what was logged. */

@@ -300,7 +300,8 @@ static void test_shutdown_counts_unwritten(void **state)
     pg_file_exporter_def.destroy(&e->comp);
 }
 
-static void test_pprof_payload_refused(void **state)
+/* A pprof payload that does not decode cannot be converted: refused. */
+static void test_undecodable_pprof_refused(void **state)
 {
     env *e = *state;
     create_and_start(e, "file/pprof", 1);
@@ -315,10 +316,9 @@ static void test_pprof_payload_refused(void **state)
     assert_int_equal(res.rejected, 2);
     pg_batch_free(b);
     pg_payload_unref(pp);
-    assert_int_equal(
-        pg_metric_value(pg_metric_find("profgate_exporter_failed_profiles_total",
-                                       "exporter=\"file/pprof\",reason=\"unsupported_format\"")),
-        2);
+    assert_int_equal(pg_metric_value(pg_metric_find("profgate_exporter_failed_profiles_total",
+                                                    "exporter=\"file/pprof\",reason=\"convert\"")),
+                     2);
     finish(e);
     size_t len = 99;
     uint8_t *data = tu_read_file(e->path, &len);
@@ -381,13 +381,13 @@ static void test_json_lines(void **state)
     free(data);
 }
 
-static void test_validate_refuses_pprof(void **state)
+static void test_validate_pprof_combinations(void **state)
 {
     (void)state;
     pg_config_node key = {
-        .kind = PG_NODE_SCALAR, .file = "c.yaml", .line = 4, .col = 5, .scalar = "format"};
+        .kind = PG_NODE_SCALAR, .file = "c.yaml", .line = 4, .col = 5, .scalar = "compression"};
     pg_config_node val = {
-        .kind = PG_NODE_SCALAR, .file = "c.yaml", .line = 4, .col = 13, .scalar = "pprof"};
+        .kind = PG_NODE_SCALAR, .file = "c.yaml", .line = 4, .col = 18, .scalar = "zstd"};
     pg_config_node *keys[] = {&key}, *vals[] = {&val};
     pg_config_node map = {.kind = PG_NODE_MAP,
                           .file = "c.yaml",
@@ -396,7 +396,8 @@ static void test_validate_refuses_pprof(void **state)
                           .keys = keys,
                           .values = vals,
                           .n = 1};
-    pg_file_exporter_config c = {.path = "/tmp/x", .format = PG_FILE_FORMAT_PPROF};
+    pg_file_exporter_config c = {
+        .path = "/tmp/x", .format = PG_FILE_FORMAT_PPROF, .compression = PG_FILE_COMPRESSION_ZSTD};
     pg_config_report *r = pg_config_report_new();
     pg_file_exporter_def.validate(&c, r, &map);
     assert_int_equal(pg_config_report_errors(r), 1);
@@ -405,12 +406,18 @@ static void test_validate_refuses_pprof(void **state)
     FILE *f = open_memstream(&text, &len);
     pg_config_report_print(r, f);
     fclose(f);
-    assert_non_null(strstr(text, "c.yaml:4:13"));
-    assert_non_null(strstr(text, "format pprof needs pprof<->OTLP conversion, not available in "
-                                 "this build; use otlp_proto or otlp_json"));
+    assert_non_null(strstr(text, "c.yaml:4:18"));
+    assert_non_null(strstr(text, "compression applies to the otlp formats"));
     free(text);
     pg_config_report_free(r);
+    /* pprof itself is fine, and so is zstd with the otlp formats */
+    c.compression = PG_FILE_COMPRESSION_NONE;
+    r = pg_config_report_new();
+    pg_file_exporter_def.validate(&c, r, &map);
+    assert_int_equal(pg_config_report_errors(r), 0);
+    pg_config_report_free(r);
     c.format = PG_FILE_FORMAT_OTLP_JSON;
+    c.compression = PG_FILE_COMPRESSION_ZSTD;
     r = pg_config_report_new();
     pg_file_exporter_def.validate(&c, r, &map);
     assert_int_equal(pg_config_report_errors(r), 0);
@@ -426,9 +433,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zstd_frames, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_full_is_resource_exhausted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_counts_unwritten, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pprof_payload_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_undecodable_pprof_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_lines, setup, teardown),
-        cmocka_unit_test(test_validate_refuses_pprof),
+        cmocka_unit_test(test_validate_pprof_combinations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
