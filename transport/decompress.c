@@ -133,13 +133,22 @@ static int ob_finish(outbuf *ob, const uint8_t **out, size_t *out_len)
     return PG_OK;
 }
 
+/* Largest pre-allocation made on the strength of a size the input claims. */
+#define SIZE_HINT_CAP ((size_t)16 << 20)
+
 static size_t gzip_size_hint(const uint8_t *in, size_t len)
 {
     if (len < 18 || in[0] != 0x1f || in[1] != 0x8b)
         return SIZE_MAX;
-    /* ISIZE of the last member: exact for the common single-member body */
+    /* ISIZE of the last member: exact for the common single-member body. It is
+     * only a hint: a truncated or hostile body may claim anything, and deflate
+     * cannot expand more than about 1032:1, so a larger claim is ignored and a
+     * plausible one is capped; the buffer grows as real output arrives. */
     const uint8_t *t = in + len - 4;
-    return (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+    size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+    if (len <= SIZE_MAX / 1032 && isize > len * 1032)
+        return SIZE_MAX;
+    return isize > SIZE_HINT_CAP ? SIZE_HINT_CAP : isize;
 }
 
 static int deflate_is_zlib(const uint8_t *in, size_t len)
@@ -215,7 +224,8 @@ static size_t zstd_size_hint(const uint8_t *in, size_t len)
         return SIZE_MAX;
     if (ZSTD_findFrameCompressedSize(in, len) != len)
         return SIZE_MAX; /* several frames: the first one's size says little */
-    return (size_t)n;
+    /* the frame header is the sender's claim: never pre-allocate more than the cap */
+    return n > SIZE_HINT_CAP ? SIZE_HINT_CAP : (size_t)n;
 }
 
 static int zstd_all(outbuf *ob, const uint8_t *in, size_t len, pg_error *err)
