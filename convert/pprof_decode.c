@@ -86,6 +86,39 @@ static int check_encoded_strings(const uint8_t *b, size_t n, pg_error *err)
     return 1;
 }
 
+static void forget_unknown(ProtobufCMessage *m)
+{
+    if (m) {
+        m->n_unknown_fields = 0;
+        m->unknown_fields = NULL;
+    }
+}
+
+/* Fields this schema does not know carry nothing the conversions use, and
+ * protobuf-c keeps some (such as field number 0) that it then writes out in
+ * a form it cannot read back, so they are dropped at decoding. */
+static void forget_unknown_fields(pg_pprof *p)
+{
+    forget_unknown(&p->base);
+    forget_unknown(p->period_type ? &p->period_type->base : NULL);
+    for (size_t i = 0; i < p->n_sample_type; i++)
+        forget_unknown(&p->sample_type[i]->base);
+    for (size_t i = 0; i < p->n_sample; i++) {
+        forget_unknown(&p->sample[i]->base);
+        for (size_t j = 0; j < p->sample[i]->n_label; j++)
+            forget_unknown(&p->sample[i]->label[j]->base);
+    }
+    for (size_t i = 0; i < p->n_mapping; i++)
+        forget_unknown(&p->mapping[i]->base);
+    for (size_t i = 0; i < p->n_location; i++) {
+        forget_unknown(&p->location[i]->base);
+        for (size_t j = 0; j < p->location[i]->n_line; j++)
+            forget_unknown(&p->location[i]->line[j]->base);
+    }
+    for (size_t i = 0; i < p->n_function; i++)
+        forget_unknown(&p->function[i]->base);
+}
+
 int pg_pprof_decode(pg_arena *a, const uint8_t *buf, size_t len, uint64_t max_decompressed,
                     pg_pprof **out, pg_error *err)
 {
@@ -118,6 +151,7 @@ int pg_pprof_decode(pg_arena *a, const uint8_t *buf, size_t len, uint64_t max_de
         return pg_error_set(err, PG_ERR_INVALID,
                             "pprof: not a valid perftools.profiles.Profile protobuf message");
     }
+    forget_unknown_fields(p);
     pg_pprof_repair_function_ids(p);
     int rc = pg_pprof_validate_strings(p, !checked, err);
     if (rc != PG_OK) {
