@@ -122,25 +122,18 @@ pg_file_writer *pg_file_writer_new(const pg_file_writer_opts *opts, pg_error *er
 }
 
 /* mkdir -p of everything before the last '/'. */
+/* Creates the directories above path (a file). */
 static int make_parents(const char *path, pg_error *err)
 {
-    char *p = strdup(path);
-    if (!p)
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return PG_OK;
+    char *dir = strndup(path, (size_t)(slash - path));
+    if (!dir)
         return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            int e = errno;
-            pg_error_set(err, PG_ERR_IO, "cannot create directory %s: %s", p, strerror(e));
-            free(p);
-            return PG_ERR_IO;
-        }
-        *s = '/';
-    }
-    free(p);
-    return PG_OK;
+    int rc = pg_file_tree_mkdirs(dir, err);
+    free(dir);
+    return rc;
 }
 
 static int open_file(pg_file_writer *w, pg_error *err)
