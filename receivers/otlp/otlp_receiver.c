@@ -30,6 +30,36 @@
 static const pg_config_key grpc_tls_keys[] = TLS_KEYS(grpc);
 static const pg_config_key http_tls_keys[] = TLS_KEYS(http);
 
+/* Connection limits both transports share; proto is the config field (grpc or http). */
+#define CONNECTION_KEYS(proto)                                                                     \
+    {.name = "read_timeout",                                                                       \
+     .type = PG_CFG_DURATION,                                                                      \
+     .offset = CFG(proto.read_timeout_ms),                                                         \
+     .default_value = "30s",                                                                       \
+     .min = 100,                                                                                   \
+     .max = 3600000,                                                                               \
+     .help = "a request (HTTP/2: some stream) must complete within this; the connection is "       \
+             "closed otherwise"},                                                                  \
+        {.name = "idle_timeout",                                                                   \
+         .type = PG_CFG_DURATION,                                                                  \
+         .offset = CFG(proto.idle_timeout_ms),                                                     \
+         .default_value = "60s",                                                                   \
+         .min = 100,                                                                               \
+         .max = 86400000,                                                                          \
+         .help = "a kept-alive connection with no request in flight is closed after this"},        \
+        {.name = "max_header_size",                                                                \
+         .type = PG_CFG_SIZE,                                                                      \
+         .offset = CFG(proto.max_header_size),                                                     \
+         .default_value = "64KiB",                                                                 \
+         .min = 1024,                                                                              \
+         .max = 16777216,                                                                          \
+         .help = "largest request header block (431 / RESOURCE_EXHAUSTED above)"},                 \
+    {                                                                                              \
+        .name = "max_concurrent_streams", .type = PG_CFG_INT,                                      \
+        .offset = CFG(proto.max_concurrent_streams), .default_value = "1000", .min = 1,            \
+        .max = 100000, .help = "HTTP/2 streams a client may have open on one connection"           \
+    }
+
 static const pg_config_key grpc_keys[] = {
     {.name = "endpoint",
      .type = PG_CFG_ENDPOINT,
@@ -44,35 +74,7 @@ static const pg_config_key grpc_keys[] = {
      .max = (int64_t)1 << 31,
      .help =
          "largest request message, compressed and after decompression (RESOURCE_EXHAUSTED above)"},
-    {.name = "read_timeout",
-     .type = PG_CFG_DURATION,
-     .offset = CFG(grpc.read_timeout_ms),
-     .default_value = "30s",
-     .min = 100,
-     .max = 3600000,
-     .help = "a request (HTTP/2: some stream) must complete within this; the connection is closed "
-             "otherwise"},
-    {.name = "idle_timeout",
-     .type = PG_CFG_DURATION,
-     .offset = CFG(grpc.idle_timeout_ms),
-     .default_value = "60s",
-     .min = 100,
-     .max = 86400000,
-     .help = "a kept-alive connection with no request in flight is closed after this"},
-    {.name = "max_header_size",
-     .type = PG_CFG_SIZE,
-     .offset = CFG(grpc.max_header_size),
-     .default_value = "64KiB",
-     .min = 1024,
-     .max = 16777216,
-     .help = "largest request header block (431 / RESOURCE_EXHAUSTED above)"},
-    {.name = "max_concurrent_streams",
-     .type = PG_CFG_INT,
-     .offset = CFG(grpc.max_concurrent_streams),
-     .default_value = "1000",
-     .min = 1,
-     .max = 100000,
-     .help = "HTTP/2 streams a client may have open on one connection"},
+    CONNECTION_KEYS(grpc),
     {.name = "tls",
      .type = PG_CFG_SECTION,
      .offset = CFG(grpc.tls.present),
@@ -94,35 +96,7 @@ static const pg_config_key http_keys[] = {
      .min = 1024,
      .max = (int64_t)1 << 31,
      .help = "largest request body, compressed and after decompression (413 above)"},
-    {.name = "read_timeout",
-     .type = PG_CFG_DURATION,
-     .offset = CFG(http.read_timeout_ms),
-     .default_value = "30s",
-     .min = 100,
-     .max = 3600000,
-     .help = "a request (HTTP/2: some stream) must complete within this; the connection is closed "
-             "otherwise"},
-    {.name = "idle_timeout",
-     .type = PG_CFG_DURATION,
-     .offset = CFG(http.idle_timeout_ms),
-     .default_value = "60s",
-     .min = 100,
-     .max = 86400000,
-     .help = "a kept-alive connection with no request in flight is closed after this"},
-    {.name = "max_header_size",
-     .type = PG_CFG_SIZE,
-     .offset = CFG(http.max_header_size),
-     .default_value = "64KiB",
-     .min = 1024,
-     .max = 16777216,
-     .help = "largest request header block (431 / RESOURCE_EXHAUSTED above)"},
-    {.name = "max_concurrent_streams",
-     .type = PG_CFG_INT,
-     .offset = CFG(http.max_concurrent_streams),
-     .default_value = "1000",
-     .min = 1,
-     .max = 100000,
-     .help = "HTTP/2 streams a client may have open on one connection"},
+    CONNECTION_KEYS(http),
     {.name = "tls",
      .type = PG_CFG_SECTION,
      .offset = CFG(http.tls.present),
