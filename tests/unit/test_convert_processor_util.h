@@ -24,7 +24,7 @@ static inline uint8_t *tc_read_shared(const char *rel, size_t *len)
 {
     const char *dir = getenv("PG_SHARED_DIR");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "/work/shared", rel);
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared", rel);
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;

@@ -40,7 +40,7 @@ static inline uint8_t *tu_read_fixture(size_t *len)
 {
     const char *dir = getenv("PG_SHARED_DIR");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "/work/shared", TU_FIXTURE);
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared", TU_FIXTURE);
     return tu_read_file(path, len);
 }
 
