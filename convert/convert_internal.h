@@ -27,8 +27,6 @@ typedef Perftools__Profiles__Function pg_pprof_function;
 
 /* ---- hashing ---- */
 
-uint64_t pg_cv_hash_bytes(const void *p, size_t n);
-
 /* Folds v into h; cheap enough to call once per integer of a key. */
 static inline uint64_t pg_cv_hash_mix(uint64_t h, uint64_t v)
 {

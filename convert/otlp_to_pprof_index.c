@@ -16,24 +16,6 @@ uint64_t o2p_hash_mix(uint64_t h, uint64_t v)
     return h;
 }
 
-uint64_t o2p_hash_bytes(const void *p, size_t n, uint64_t seed)
-{
-    const uint8_t *b = p;
-    uint64_t h = seed ^ (n * 0xc6a4a7935bd1e995ull);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, b, 8);
-        h = (h ^ (w * 0x87c37b91114253d5ull)) * 0x4cf5ad432745937full;
-        h = (h << 31) | (h >> 33);
-        b += 8;
-        n -= 8;
-    }
-    uint64_t tail = 0;
-    for (size_t i = 0; i < n; i++)
-        tail |= (uint64_t)b[i] << (8 * i);
-    return o2p_hash_mix(h, tail);
-}
-
 static size_t pow2_at_least(size_t n)
 {
     size_t cap = 16;

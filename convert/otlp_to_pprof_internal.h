@@ -50,7 +50,6 @@ int64_t o2p_index_intern(pg_arena *a, o2p_index *ix, uint64_t hash, o2p_eq_fn eq
 /* The entry equal to the key, or -1. */
 int64_t o2p_index_find(const o2p_index *ix, uint64_t hash, o2p_eq_fn eq, const void *ctx);
 
-uint64_t o2p_hash_bytes(const void *p, size_t n, uint64_t seed);
 uint64_t o2p_hash_mix(uint64_t h, uint64_t v);
 
 /* ---- per-call context ---- */

@@ -11,6 +11,7 @@
  * Every other profile is a document of its own.
  */
 #include "convert/otlp_to_pprof_internal.h"
+#include "common/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +86,7 @@ static int name_eq(const void *ctx, uint32_t entry)
 
 static uint64_t hash_str(const char *s, uint64_t seed)
 {
-    return o2p_hash_bytes(s, strlen(s), seed);
+    return pg_hash_bytes(s, strlen(s), seed);
 }
 
 static int index_names(planner *pl, scope_info *s)

@@ -4,6 +4,7 @@
  * column i holds what profile i recorded for them.
  */
 #include "convert/otlp_to_pprof_internal.h"
+#include "common/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,7 @@ int o2p_samples_add(o2p_ctx *c, const pg_otlp_profile *pr, size_t col, size_t n_
             return -1;
         k.attrs = c->scratch;
         uint64_t h = o2p_hash_mix((uint64_t)(uint32_t)k.stack, (uint64_t)(uint32_t)k.link);
-        h = o2p_hash_bytes(k.attrs, k.n_attrs * sizeof(int32_t), h);
+        h = pg_hash_bytes(k.attrs, k.n_attrs * sizeof(int32_t), h);
         key_ref ref = {c, &k};
         int inserted = 0;
         int64_t e = o2p_index_intern(c->a, &c->sample_index, h, key_eq, &ref, (uint32_t)p->n_sample,

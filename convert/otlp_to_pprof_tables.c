@@ -6,6 +6,7 @@
  * mapping in table order (o2p_all_mappings).
  */
 #include "convert/otlp_to_pprof_internal.h"
+#include "common/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ int64_t o2p_str(o2p_ctx *c, const char *s)
     if (o2p_grow(c, (void ***)&p->string_table, p->n_string_table, &c->cap_str) < 0)
         return -1;
     int inserted = 0;
-    uint64_t h = o2p_hash_bytes(s, k.len, 0x5bd1e995);
+    uint64_t h = pg_hash_bytes(s, k.len, 0x5bd1e995);
     int64_t e = o2p_index_intern(c->a, &c->str_index, h, str_eq, &k, (uint32_t)p->n_string_table,
                                  &inserted);
     if (e < 0)

@@ -7,27 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t pg_cv_hash_bytes(const void *p, size_t n)
-{
-    const uint8_t *s = p;
-    uint64_t h = 0x243f6a8885a308d3ull ^ (n * 0x9e3779b97f4a7c15ull);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0x9fb21c651e98df25ull;
-        h ^= h >> 29;
-        s += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    if (n)
-        memcpy(&w, s, n);
-    h = (h ^ w) * 0x9fb21c651e98df25ull;
-    h ^= h >> 32;
-    h *= 0xd6e8feb86659fd93ull;
-    return h ^ (h >> 32);
-}
-
 static void *zalloc(pg_arena *a, size_t count, size_t size)
 {
     return a ? pg_arena_calloc(a, count, size) : calloc(count, size);

@@ -5,6 +5,7 @@
  * attribute because OTLP forbids repeated keys in one list).
  */
 #include "convert/convert_internal.h"
+#include "common/hash.h"
 
 #include <string.h>
 
@@ -14,7 +15,7 @@ static const p2o_stack_msg stack_init = OPENTELEMETRY__PROTO__PROFILES__V1DEVELO
 
 static uint32_t stack_hash(const int32_t *locs, size_t n)
 {
-    uint64_t h = pg_cv_hash_bytes(locs, n * sizeof(*locs));
+    uint64_t h = pg_hash_bytes(locs, n * sizeof(*locs), 0);
     return (uint32_t)(h ^ (h >> 32));
 }
 

@@ -7,6 +7,7 @@
  * index, and is copied into the output arena at most once.
  */
 #include "convert/convert_internal.h"
+#include "common/hash.h"
 
 #include <string.h>
 
@@ -22,7 +23,7 @@ static int64_t intern(p2o_ctx *c, const char *s, uint32_t len, uint32_t sid)
 {
     if (p2o_set_reserve(c->a, &c->str_set) < 0)
         return -1;
-    uint32_t h = (uint32_t)pg_cv_hash_bytes(s, len);
+    uint32_t h = (uint32_t)pg_hash_bytes(s, len, 0);
     size_t mask = c->str_set.cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         p2o_slot *sl = &c->str_set.slots[i];

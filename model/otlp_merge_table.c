@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "model/otlp_merge_internal.h"
+#include "common/hash.h"
 
 void *pg_merge_new_msg(pg_arena *a, size_t size, const void *init)
 {
@@ -75,25 +76,6 @@ int pg_merge_key_message(pg_arena *a, pg_merge_key *k, const ProtobufCMessage *m
     return PG_OK;
 }
 
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 31;
-        p += 8;
-        n -= 8;
-    }
-    uint64_t v = 0;
-    if (n)
-        memcpy(&v, p, n);
-    h = (h ^ v) * 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
-
 /* ---- interning tables ---- */
 
 /* Doubles the slot array (load stays <= 1/2); the per-entry arrays have half
@@ -133,7 +115,7 @@ int64_t pg_merge_table_put(pg_arena *a, pg_merge_table *t, const pg_merge_key *k
         return PG_ERR_NOMEM;
     if (t->items.n >= INT32_MAX - 1 || k->len >= UINT32_MAX)
         return PG_ERR_LIMIT;
-    uint64_t h = hash_bytes(k->p, k->len);
+    uint64_t h = pg_hash_bytes(k->p, k->len, 0);
     size_t s = h & t->mask;
     for (; t->slots[s]; s = (s + 1) & t->mask) {
         uint32_t i = t->slots[s] - 1;
