@@ -86,8 +86,11 @@ static inline int64_t pg_idmap_find(const pg_idmap *m, uint64_t id)
     }
 }
 
-/* Offset of the first byte that is not valid UTF-8, or n; ASCII fast path. */
-size_t pg_cv_utf8_invalid_at(const char *s, size_t n);
+/* Offset of the first byte of s that is not valid UTF-8, or n. */
+static inline size_t pg_cv_utf8_invalid_at(const char *s, size_t n)
+{
+    return pg_utf8_invalid_at((const uint8_t *)s, n);
+}
 
 /* pg_pprof_validate, with the UTF-8 check of the string table optional (the
  * decoder checks the encoded strings, which protobuf-c may have cut at a NUL). */

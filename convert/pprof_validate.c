@@ -18,22 +18,6 @@ typedef struct vstate {
     int utf8;
 } vstate;
 
-size_t pg_cv_utf8_invalid_at(const char *s, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull)
-            break;
-    }
-    while (i < n && !((uint8_t)s[i] & 0x80))
-        i++;
-    if (i == n)
-        return n;
-    return i + pg_utf8_invalid_at((const uint8_t *)s + i, n - i);
-}
-
 /* Formats "<path> <what>" into the error. */
 static int failv(const vstate *v, const char *what, const char *fmt, va_list ap)
 {

@@ -4,6 +4,7 @@
 #ifndef PG_MODEL_OTLP_TYPES_H
 #define PG_MODEL_OTLP_TYPES_H
 
+#include "common/utf8.h"
 #include "model/otlp.h"
 
 typedef Opentelemetry__Proto__Profiles__V1development__ResourceProfiles pg_otlp_resource_profiles;
@@ -23,10 +24,6 @@ typedef Opentelemetry__Proto__Common__V1__InstrumentationScope pg_otlp_scope;
 typedef Opentelemetry__Proto__Resource__V1__Resource pg_otlp_resource;
 typedef Opentelemetry__Proto__Common__V1__EntityRef pg_otlp_entity_ref;
 
-/* Offset of the first byte that is not part of valid UTF-8 (overlong forms,
- * surrogates and code points above U+10FFFF are invalid), or n when all is
- * valid. */
-size_t pg_utf8_invalid_at(const uint8_t *s, size_t n);
 
 #define PG_ANY(x) OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##x
 

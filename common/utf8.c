@@ -1,8 +1,9 @@
 /*
  * UTF-8 check for strings decoded by protobuf-c, which (as of 1.4) copies
- * proto3 string fields without validating them.
+ * proto3 string fields without validating them, and for text read off the
+ * wire.
  */
-#include "model/otlp_types.h"
+#include "common/utf8.h"
 
 #include <string.h>
 
@@ -40,6 +41,13 @@ static size_t utf8_seq(const uint8_t *s, size_t left)
 size_t pg_utf8_invalid_at(const uint8_t *s, size_t n)
 {
     size_t i = 0;
+    /* ASCII fast path, eight bytes at a time */
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+    }
     while (i < n) {
         if (s[i] < 0x80) {
             i++;
