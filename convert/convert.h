@@ -100,12 +100,26 @@ int pg_pprof_validate(const pg_pprof *p, pg_error *err);
 /* Appends the protobuf encoding, gzip-compressed when gzip != 0. */
 int pg_pprof_encode(const pg_pprof *p, int gzip, pg_buf *out, pg_error *err);
 
+/* "type:unit:period_type:period_unit" of a document's first sample type
+ * (arena copy; NULL when out of memory). */
+const char *pg_pprof_profile_type(pg_arena *a, const pg_pprof *doc);
+
+/* Sample count and value total of the document's default sample type (the
+ * last one when default_sample_type is unset). */
+void pg_pprof_totals(const pg_pprof *doc, uint64_t *samples, int64_t *total);
+
 /* ---- pprof -> OTLP ---- */
 
 typedef struct pg_convert_attr {
     const char *key;
     const char *value;
 } pg_convert_attr;
+
+typedef struct pg_convert_type_attr {
+    const char *sample_type; /* pprof sample type name */
+    const char *key;
+    const char *value;
+} pg_convert_type_attr;
 
 typedef struct pg_pprof_to_otlp_options {
     const char *service_name;              /* resource service.name; NULL or "" = none */
@@ -114,6 +128,10 @@ typedef struct pg_pprof_to_otlp_options {
     /* When non-NULL, stored as original_payload (format "pprof"). */
     const uint8_t *original_payload;
     size_t original_payload_len;
+    /* String attributes for the Profile of one sample type (by its type
+     * name), e.g. the units a Pyroscope sample_type_config gave it. */
+    const pg_convert_type_attr *type_attrs;
+    size_t n_type_attrs;
 } pg_pprof_to_otlp_options;
 
 /* Converts one validated pprof document into a new request (arena memory).

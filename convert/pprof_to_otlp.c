@@ -92,6 +92,45 @@ static int string_attr(p2o_ctx *c, const char *key, int64_t value, int32_t *list
     return PG_OK;
 }
 
+/* The document-wide attributes plus those opt gives for sample type t. */
+static int type_attrs(p2o_ctx *c, const pg_pprof_to_otlp_options *opt, size_t t, int32_t *common,
+                      size_t n_common, int32_t **out, size_t *n)
+{
+    *out = common;
+    *n = n_common;
+    const char *name = c->p->string_table[c->p->sample_type[t]->type]; /* validated */
+    size_t extra = 0;
+    for (size_t i = 0; i < opt->n_type_attrs; i++)
+        extra += strcmp(opt->type_attrs[i].sample_type, name) == 0;
+    if (!extra)
+        return PG_OK;
+    int32_t *list = pg_arena_alloc(c->a, (n_common + extra) * sizeof(*list));
+    if (!list)
+        return p2o_nomem(c);
+    if (n_common)
+        memcpy(list, common, n_common * sizeof(*list));
+    size_t k = n_common;
+    for (size_t i = 0; i < opt->n_type_attrs; i++) {
+        const pg_convert_type_attr *ta = &opt->type_attrs[i];
+        if (strcmp(ta->sample_type, name) != 0)
+            continue;
+        /* the strings must outlive the output: copy them into its arena */
+        char *ks = pg_arena_strdup(c->a, ta->key), *vs = pg_arena_strdup(c->a, ta->value);
+        if (!ks || !vs)
+            return p2o_nomem(c);
+        int64_t key = p2o_sid_literal(c, ks), val = p2o_sid_literal(c, vs);
+        if (key < 0 || val < 0)
+            return c->err->code;
+        p2o_attr_key ak = {(uint32_t)key, 0, {P2O_STR, val}, NULL};
+        if ((list[k] = p2o_attr(c, &ak)) < 0)
+            return c->err->code;
+        k++;
+    }
+    *out = list;
+    *n = k;
+    return PG_OK;
+}
+
 static int profile_attrs(p2o_ctx *c, int32_t **out, size_t *n)
 {
     const pg_pprof *p = c->p;
@@ -244,8 +283,9 @@ static int profiles(p2o_ctx *c, const pg_pprof_to_otlp_options *opt, p2o_sp *sp)
         o->duration_nano = (uint64_t)p->duration_nanos;
         o->period_type = period;
         o->period = p->period;
-        o->n_attribute_indices = n_attrs;
-        o->attribute_indices = attrs;
+        if (type_attrs(c, opt, t, attrs, n_attrs, &o->attribute_indices, &o->n_attribute_indices) !=
+            PG_OK)
+            return c->err->code;
         ptrs[t] = o;
     }
     if (nt && opt->original_payload) {

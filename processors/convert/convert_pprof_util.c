@@ -1,14 +1,62 @@
 #include <string.h>
 
+#include <jansson.h>
+
 #include "processors/convert/convert_processor.h"
 
-/* A validated document has every string index in range; this guards the
- * callers that were handed an unvalidated one. */
-static const char *pprof_str(const pg_pprof *doc, int64_t i)
+/* Per-sample-type attributes from the __sample_type_config__ label that the
+ * Pyroscope receiver keeps: {"<type>": {"units": "...", ...}, ...} becomes
+ * pyroscope.sample_type.<key> on that type's Profile. A label that does not
+ * parse adds nothing (it is internal data, not user input). */
+static int stconfig_attrs(pg_arena *a, const char *json, pg_pprof_to_otlp_options *opt)
 {
-    if (i < 0 || (uint64_t)i >= doc->n_string_table)
-        return "";
-    return doc->string_table[i];
+    json_t *root = json_loads(json, 0, NULL);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return PG_OK;
+    }
+    size_t cap = 0;
+    const char *type;
+    json_t *entry;
+    json_object_foreach(root, type, entry)
+    {
+        cap += json_is_object(entry) ? json_object_size(entry) : 0;
+    }
+    pg_convert_type_attr *attrs = cap ? pg_arena_calloc(a, cap, sizeof(*attrs)) : NULL;
+    if (cap && !attrs) {
+        json_decref(root);
+        return PG_ERR_NOMEM;
+    }
+    size_t n = 0;
+    json_object_foreach(root, type, entry)
+    {
+        const char *key;
+        json_t *v;
+        json_object_foreach(entry, key, v)
+        {
+            const char *val = json_is_string(v)  ? json_string_value(v)
+                              : json_is_true(v)  ? "true"
+                              : json_is_false(v) ? "false"
+                                                 : NULL;
+            char *k = pg_arena_sprintf(a, "pyroscope.sample_type.%s", key);
+            char *t = pg_arena_strdup(a, type);
+            char *vv = val ? pg_arena_strdup(a, val) : NULL;
+            if (!val)
+                continue;
+            if (!k || !t || !vv) {
+                json_decref(root);
+                return PG_ERR_NOMEM;
+            }
+            for (char *c = k; *c; c++)
+                if (*c == '-')
+                    *c = '_'; /* display-name -> display_name */
+            attrs[n++] = (pg_convert_type_attr){t, k, vv};
+        }
+    }
+    json_decref(root);
+    opt->type_attrs = attrs;
+    opt->n_type_attrs = n;
+    return PG_OK;
 }
 
 int pg_convert_pprof_profile(pg_arena *a, const pg_profile *prof, const pg_pprof *doc,
@@ -25,6 +73,9 @@ int pg_convert_pprof_profile(pg_arena *a, const pg_profile *prof, const pg_pprof
             opt.service_name = l->value;
             continue;
         }
+        if (strcmp(l->name, "__sample_type_config__") == 0 &&
+            stconfig_attrs(a, l->value, &opt) != PG_OK)
+            return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
         /* `__name__`-style labels are pipeline internals, not resource data */
         if (strncmp(l->name, "__", 2) == 0)
             continue;
@@ -43,43 +94,11 @@ int pg_convert_pprof_profile(pg_arena *a, const pg_profile *prof, const pg_pprof
     return pg_pprof_to_otlp(a, doc, &opt, out, err);
 }
 
-const char *pg_convert_pprof_type(pg_arena *a, const pg_pprof *doc)
+int pg_convert_payload_pprof(pg_arena *tmp, const pg_payload *p, pg_pprof **out, pg_error *err)
 {
-    const char *t = "", *u = "", *pt = "", *pu = "";
-    if (doc->n_sample_type && doc->sample_type[0]) {
-        t = pprof_str(doc, doc->sample_type[0]->type);
-        u = pprof_str(doc, doc->sample_type[0]->unit);
+    if (p->format == PG_PAYLOAD_PPROF && p->decoded) {
+        *out = p->decoded;
+        return PG_OK;
     }
-    if (doc->period_type) {
-        pt = pprof_str(doc, doc->period_type->type);
-        pu = pprof_str(doc, doc->period_type->unit);
-    }
-    return pg_arena_sprintf(a, "%s:%s:%s:%s", t, u, pt, pu);
-}
-
-/* Column of the default sample type: the one named by default_sample_type,
- * else the last one (pprof's documented fallback). */
-static size_t default_column(const pg_pprof *doc)
-{
-    if (doc->default_sample_type) {
-        const char *want = pprof_str(doc, doc->default_sample_type);
-        for (size_t i = 0; i < doc->n_sample_type; i++)
-            if (strcmp(pprof_str(doc, doc->sample_type[i]->type), want) == 0)
-                return i;
-    }
-    return doc->n_sample_type - 1;
-}
-
-void pg_convert_pprof_totals(const pg_pprof *doc, uint64_t *samples, int64_t *total)
-{
-    *samples = doc->n_sample;
-    *total = 0;
-    if (!doc->n_sample_type)
-        return;
-    size_t col = default_column(doc);
-    uint64_t sum = 0; /* unsigned: wraps instead of overflowing on hostile input */
-    for (size_t i = 0; i < doc->n_sample; i++)
-        if (col < doc->sample[i]->n_value)
-            sum += (uint64_t)doc->sample[i]->value[col];
-    *total = (int64_t)sum;
+    return pg_pprof_decode(tmp, p->bytes, p->len, PG_CONVERT_MAX_PPROF_BYTES, out, err);
 }

@@ -59,12 +59,9 @@ int pg_convert_pprof_profile(pg_arena *a, const pg_profile *prof, const pg_pprof
                              const uint8_t *original, size_t original_len, pg_otlp_request **out,
                              pg_error *err);
 
-/* "type:unit:period_type:period_unit" of a pprof document's first sample
- * type (arena copy). */
-const char *pg_convert_pprof_type(pg_arena *a, const pg_pprof *doc);
-
-/* Sample count and value total of the document's default sample type (the
- * last one when default_sample_type is unset). */
-void pg_convert_pprof_totals(const pg_pprof *doc, uint64_t *samples, int64_t *total);
+/* The pprof document of payload p: the decoded form a receiver attached
+ * (shared, read-only: callers must not modify it) or a fresh decode into tmp
+ * (inflating at most PG_CONVERT_MAX_PPROF_BYTES). */
+int pg_convert_payload_pprof(pg_arena *tmp, const pg_payload *p, pg_pprof **out, pg_error *err);
 
 #endif

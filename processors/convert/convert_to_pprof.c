@@ -80,11 +80,11 @@ static int add_document(pg_convert_call *c, const group *g, const pg_pprof_doc *
     const pg_pprof *d = doc->profile;
     pg_profile *prof = pg_convert_add_derived(c, p, source_of(c, g, doc));
     pg_payload_unref(p);
-    if (!prof || pg_profile_set_type(c->out, prof, pg_convert_pprof_type(c->tmp, d)) != PG_OK)
+    if (!prof || pg_profile_set_type(c->out, prof, pg_pprof_profile_type(c->tmp, d)) != PG_OK)
         return PG_ERR_NOMEM;
     prof->time_unix_nano = d->time_nanos > 0 ? (uint64_t)d->time_nanos : 0;
     prof->duration_nano = d->duration_nanos > 0 ? (uint64_t)d->duration_nanos : 0;
-    pg_convert_pprof_totals(d, &prof->sample_count, &prof->value_total);
+    pg_pprof_totals(d, &prof->sample_count, &prof->value_total);
     return PG_OK;
 }
 

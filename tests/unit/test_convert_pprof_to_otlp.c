@@ -246,7 +246,11 @@ static int setup(void **state)
     }
     static const pg_convert_attr extra[] = {{"deployment.environment", "prod"},
                                             {"host.name", "h1"}};
-    pg_pprof_to_otlp_options opt = {"checkout", extra, 2, payload, sizeof(payload)};
+    pg_pprof_to_otlp_options opt = {.service_name = "checkout",
+                                    .resource_attrs = extra,
+                                    .n_resource_attrs = 2,
+                                    .original_payload = payload,
+                                    .original_payload_len = sizeof(payload)};
     if (pg_pprof_to_otlp(f->a, &f->r.p, &opt, &f->req, &err) != PG_OK) {
         fprintf(stderr, "conversion: %s\n", err.msg);
         return -1;
@@ -559,15 +563,58 @@ static void test_unit_mismatch_and_bad_input(void **state)
     assert_int_equal(pg_pprof_to_otlp(a, &r.p, NULL, &req, &err), PG_ERR_INVALID);
     rich_init(&r);
     static const pg_convert_attr bad[] = {{"k", "\xff"}};
-    pg_pprof_to_otlp_options opt = {NULL, bad, 1, NULL, 0};
+    pg_pprof_to_otlp_options opt = {.service_name = NULL,
+                                    .resource_attrs = bad,
+                                    .n_resource_attrs = 1,
+                                    .original_payload = NULL,
+                                    .original_payload_len = 0};
     assert_int_equal(pg_pprof_to_otlp(a, &r.p, &opt, &req, &err), PG_ERR_INVALID);
     /* a later resource attribute replaces an earlier one with the same key */
     static const pg_convert_attr dup[] = {{"service.name", "b"}, {"x", "1"}};
-    pg_pprof_to_otlp_options opt2 = {"a", dup, 2, NULL, 0};
+    pg_pprof_to_otlp_options opt2 = {.service_name = "a",
+                                     .resource_attrs = dup,
+                                     .n_resource_attrs = 2,
+                                     .original_payload = NULL,
+                                     .original_payload_len = 0};
     assert_int_equal(pg_pprof_to_otlp(a, &r.p, &opt2, &req, &err), PG_OK);
     const pg_otlp_resource *res = req->resource_profiles[0]->resource;
     assert_int_equal(res->n_attributes, 2);
     assert_string_equal(res->attributes[0]->value->string_value, "b");
+    pg_arena_free(a);
+}
+
+/* Attributes given per sample type land on that type's Profile only, after
+ * the document-wide ones. */
+static void test_type_attributes(void **state)
+{
+    (void)state;
+    pg_arena *a = pg_arena_new(0, 0);
+    rich r;
+    rich_init(&r);
+    static const pg_convert_type_attr ta[] = {
+        {"cpu", "pyroscope.sample_type.units", "samples"},
+        {"cpu", "pyroscope.sample_type.sampled", "true"},
+        {"absent", "pyroscope.sample_type.units", "bytes"},
+    };
+    pg_pprof_to_otlp_options opt = {.type_attrs = ta, .n_type_attrs = 3};
+    pg_otlp_request *req = NULL;
+    pg_error err = {0};
+    assert_int_equal(pg_pprof_to_otlp(a, &r.p, &opt, &req, &err), PG_OK);
+    const Opentelemetry__Proto__Profiles__V1development__ScopeProfiles *sp =
+        req->resource_profiles[0]->scope_profiles[0];
+    assert_int_equal(sp->profiles[0]->n_attribute_indices, 5); /* samples: document-wide only */
+    const pg_otlp_profile *cpu = sp->profiles[1];
+    assert_int_equal(cpu->n_attribute_indices, 7);
+    const pg_otlp_dictionary *d = req->dictionary;
+    const char *want[2][2] = {{"pyroscope.sample_type.units", "samples"},
+                              {"pyroscope.sample_type.sampled", "true"}};
+    for (int i = 0; i < 2; i++) {
+        const Opentelemetry__Proto__Profiles__V1development__KeyValueAndUnit *kv =
+            d->attribute_table[cpu->attribute_indices[5 + i]];
+        assert_string_equal(d->string_table[kv->key_strindex], want[i][0]);
+        assert_string_equal(kv->value->string_value, want[i][1]);
+    }
+    assert_int_equal(pg_otlp_validate(req, &err), PG_OK);
     pg_arena_free(a);
 }
 
@@ -587,6 +634,7 @@ int main(void)
     const struct CMUnitTest alone[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_unit_mismatch_and_bad_input),
+        cmocka_unit_test(test_type_attributes),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     return failed + cmocka_run_group_tests(alone, NULL, NULL);

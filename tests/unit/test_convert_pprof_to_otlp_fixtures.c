@@ -119,7 +119,11 @@ static void test_every_fixture(void **state)
         pg_error err = {0};
         if (pg_pprof_decode(a, buf, len, 64u << 20, &p, &err) != PG_OK)
             fail_msg("%s: %s", f.path[i], err.msg);
-        pg_pprof_to_otlp_options opt = {"svc", NULL, 0, buf, len};
+        pg_pprof_to_otlp_options opt = {.service_name = "svc",
+                                        .resource_attrs = NULL,
+                                        .n_resource_attrs = 0,
+                                        .original_payload = buf,
+                                        .original_payload_len = len};
         if (pg_pprof_to_otlp(a, p, &opt, &req, &err) != PG_OK)
             fail_msg("%s: %s", f.path[i], err.msg);
         check_conversion(f.path[i], p, req);
