@@ -77,6 +77,10 @@ const char *pg_http_request_header(const pg_http_request *req, const char *name)
 /* Decoded value of a query parameter (arena copy); NULL when absent. */
 const char *pg_http_request_query_param(const pg_http_request *req, const char *name);
 
+/* Every query parameter in order, names and values decoded (arena copies);
+ * empty segments ("a=1&&b=2") are skipped. PG_ERR_NOMEM on failure. */
+int pg_http_request_query_params(const pg_http_request *req, pg_http_header **params, size_t *n);
+
 typedef struct pg_http_response {
     int status;               /* default 200 */
     const char *content_type; /* NULL: none */

@@ -57,6 +57,36 @@ const char *pg_http_request_query_param(const pg_http_request *req, const char *
     return NULL;
 }
 
+int pg_http_request_query_params(const pg_http_request *req, pg_http_header **params, size_t *n)
+{
+    const char *q = req->query ? req->query : "";
+    size_t count = 0;
+    for (const char *c = q; *c; c++)
+        count += *c == '&';
+    pg_http_header *out = pg_arena_alloc(req->arena, (count + 1) * sizeof(*out));
+    if (!out)
+        return PG_ERR_NOMEM;
+    size_t used = 0;
+    while (*q) {
+        size_t part = strcspn(q, "&");
+        if (part) {
+            const char *eq = memchr(q, '=', part);
+            size_t klen = eq ? (size_t)(eq - q) : part;
+            out[used].name = form_decode(req->arena, q, klen);
+            out[used].value = eq ? form_decode(req->arena, eq + 1, part - klen - 1) : "";
+            if (!out[used].name || !out[used].value)
+                return PG_ERR_NOMEM;
+            used++;
+        }
+        q += part;
+        if (*q == '&')
+            q++;
+    }
+    *params = out;
+    *n = used;
+    return PG_OK;
+}
+
 int pg_http_response_add_header(pg_http_request *req, pg_http_response *resp, const char *name,
                                 const char *value)
 {
