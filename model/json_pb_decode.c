@@ -149,7 +149,8 @@ static int read_bytes(jctx *c, const jpath *p, const ProtobufCMessageDescriptor 
         return fail(c, p, "a base64 string", v);
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
-    uint8_t *buf = pg_arena_alloc(c->arena, len / 2 + 4);
+    /* room for base64 (3 bytes per 4 characters) and for hex (1 per 2) */
+    uint8_t *buf = pg_arena_alloc(c->arena, len / 4 * 3 + 4);
     if (!buf)
         return nomem(c);
     size_t hex = c->opt && c->opt->hex_len ? c->opt->hex_len(md, fd) : 0;
