@@ -8,6 +8,28 @@
 #define PG_ARENA_ALIGN         16
 #define PG_ARENA_DEFAULT_CHUNK (64 * 1024)
 
+/* Under AddressSanitizer the free part of every chunk is poisoned and each
+ * allocation is followed by a poisoned red zone, so that an overrun of one
+ * arena allocation is reported like a heap overflow instead of silently
+ * landing in its neighbour. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PG_ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PG_ARENA_ASAN 1
+#endif
+#endif
+#ifdef PG_ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define PG_ARENA_REDZONE     PG_ARENA_ALIGN
+#define ARENA_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
+#define ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define PG_ARENA_REDZONE     0
+#define ARENA_POISON(p, n)   ((void)(p), (void)(n))
+#define ARENA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 typedef struct pg_arena_chunk {
     struct pg_arena_chunk *next;
     size_t size; /* usable bytes after the header */
@@ -40,6 +62,7 @@ void pg_arena_free(pg_arena *a)
     pg_arena_chunk *c = a->head;
     while (c) {
         pg_arena_chunk *next = c->next;
+        ARENA_UNPOISON(c->data, c->size);
         free(c);
         c = next;
     }
@@ -54,12 +77,15 @@ void pg_arena_reset(pg_arena *a)
     pg_arena_chunk *c = a->head, *keep = NULL;
     while (c) {
         pg_arena_chunk *next = c->next;
-        if (!next)
+        if (!next) {
             keep = c;
-        else
+        } else {
+            ARENA_UNPOISON(c->data, c->size);
             free(c);
+        }
         c = next;
     }
+    ARENA_POISON(keep->data, keep->size);
     keep->used = 0;
     keep->next = NULL;
     a->head = keep;
@@ -76,7 +102,7 @@ void *pg_arena_alloc(pg_arena *a, size_t n)
 {
     if (n == 0)
         n = 1;
-    size_t need = align_up(n);
+    size_t need = align_up(n + PG_ARENA_REDZONE);
     if (need < n)
         return NULL; /* overflow */
     if (a->limit && (a->total + need > a->limit || a->total + need < a->total)) {
@@ -99,8 +125,10 @@ void *pg_arena_alloc(pg_arena *a, size_t n)
         c->used = 0;
         c->next = a->head;
         a->head = c;
+        ARENA_POISON(c->data, size);
     }
     void *p = c->data + c->used;
+    ARENA_UNPOISON(p, n);
     c->used += need;
     a->total += need;
     return p;
