@@ -350,6 +350,60 @@ static void test_round_trip_through_two_processors(void **state)
     stop(to_pprof);
 }
 
+/* Attribute value of a Profile by key (reference or inline key). */
+static const char *profile_attr(const pg_otlp_request *req, const pg_otlp_profile *p,
+                                const char *key)
+{
+    const pg_otlp_dictionary *d = req->dictionary;
+    for (size_t i = 0; i < p->n_attribute_indices; i++) {
+        const Opentelemetry__Proto__Profiles__V1development__KeyValueAndUnit *kv =
+            d->attribute_table[p->attribute_indices[i]];
+        if (strcmp(d->string_table[kv->key_strindex], key) == 0 && kv->value)
+            return kv->value->string_value;
+    }
+    return NULL;
+}
+
+/* A Pyroscope sample_type_config kept as __sample_type_config__ becomes
+ * pyroscope.sample_type.* attributes of the Profile of each type it names,
+ * and the internal label becomes no resource attribute. */
+static void test_sample_type_config_label(void **state)
+{
+    (void)state;
+    harness *h = start(PG_CONVERT_TO_OTLP, "convert/otlp");
+    pg_payload *pp = tc_payload(PG_PAYLOAD_PPROF, TC_HEAP_FIXTURE);
+    pg_batch *b = pg_batch_new();
+    pg_profile *prof = add_labelled(b, pp);
+    assert_int_equal(pg_profile_set_label(b, prof, "__sample_type_config__",
+                                          "{\"inuse_space\":{\"aggregation\":\"average\","
+                                          "\"display-name\":\"inuse\",\"units\":\"bytes\"}}"),
+                     PG_OK);
+    pg_consume_result res;
+    assert_int_equal(run(h, b, &res), PG_CONSUME_OK);
+    const pg_otlp_request *req = h->seen->profiles[0].payload->decoded;
+    const Opentelemetry__Proto__Profiles__V1development__ScopeProfiles *sp =
+        req->resource_profiles[0]->scope_profiles[0];
+    assert_int_equal(sp->n_profiles, 4);
+    for (size_t i = 0; i < 4; i++) {
+        const pg_otlp_profile *p = sp->profiles[i];
+        const char *type = req->dictionary->string_table[p->sample_type->type_strindex];
+        const char *agg = profile_attr(req, p, "pyroscope.sample_type.aggregation");
+        if (strcmp(type, "inuse_space") == 0) {
+            assert_string_equal(agg, "average");
+            assert_string_equal(profile_attr(req, p, "pyroscope.sample_type.display_name"),
+                                "inuse");
+            assert_string_equal(profile_attr(req, p, "pyroscope.sample_type.units"), "bytes");
+        } else {
+            assert_null(agg);
+        }
+    }
+    assert_null(resource_attr(req, "__sample_type_config__"));
+    assert_int_equal(pg_otlp_validate(req, &(pg_error){0}), PG_OK);
+    pg_batch_free(b);
+    pg_payload_unref(pp);
+    stop(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_same_format_passes_unchanged),
         cmocka_unit_test(test_failures_are_counted),
         cmocka_unit_test(test_round_trip_through_two_processors),
+        cmocka_unit_test(test_sample_type_config_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
