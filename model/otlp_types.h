@@ -24,7 +24,6 @@ typedef Opentelemetry__Proto__Common__V1__InstrumentationScope pg_otlp_scope;
 typedef Opentelemetry__Proto__Resource__V1__Resource pg_otlp_resource;
 typedef Opentelemetry__Proto__Common__V1__EntityRef pg_otlp_entity_ref;
 
-
 #define PG_ANY(x) OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##x
 
 #endif

@@ -1,6 +1,9 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <jansson.h>
 
 #include "telemetry/log.h"
 #include "transport/decompress.h"
@@ -73,12 +76,66 @@ const char *pg_http_status_text(int status)
     }
 }
 
-void pg_reply_error(pg_reply *r, int status, const char *msg)
+const char *pg_http_status_connect_code(int status)
+{
+    switch (status) {
+    case 400:
+        return "invalid_argument";
+    case 401:
+        return "unauthenticated";
+    case 403:
+        return "permission_denied";
+    case 404:
+        return "not_found";
+    case 405:
+    case 415:
+    case 501:
+        return "unimplemented";
+    case 408:
+    case 504:
+        return "deadline_exceeded";
+    case 413:
+    case 429:
+    case 431:
+        return "resource_exhausted";
+    case 503:
+        return "unavailable";
+    default:
+        return status < 500 ? "invalid_argument" : "internal";
+    }
+}
+
+static int json_error_body(pg_buf *body, int status, const char *msg)
+{
+    json_t *j =
+        json_pack("{s:s, s:s}", "code", pg_http_status_connect_code(status), "message", msg);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    int rc = text ? pg_buf_printf(body, "%s\n", text) : PG_ERR_NOMEM;
+    free(text);
+    return rc;
+}
+
+int pg_http_response_json_error(pg_http_response *resp, int status, const char *message)
+{
+    pg_buf_free(&resp->body);
+    resp->status = status;
+    resp->content_type = "application/json";
+    return json_error_body(&resp->body, status, message);
+}
+
+void pg_reply_error(pg_reply *r, const pg_http_server *s, int status, const char *msg)
 {
     pg_buf_free(&r->body);
     r->status = status;
-    r->content_type = "text/plain; charset=utf-8";
     r->grpc = 0;
+    if (s && s->cfg.error_style == PG_HTTP_ERRORS_JSON) {
+        r->content_type = "application/json";
+        if (json_error_body(&r->body, status, msg) == PG_OK)
+            return;
+        pg_buf_free(&r->body);
+    }
+    r->content_type = "text/plain; charset=utf-8";
     if (pg_buf_printf(&r->body, "%s: %s\n", pg_http_status_text(status), msg) != PG_OK)
         pg_buf_free(&r->body);
 }
@@ -130,7 +187,7 @@ static void reply_405(const pg_http_server *s, pg_http_request *req, pg_reply *o
     }
     char msg[200];
     snprintf(msg, sizeof(msg), "%s is not allowed on %.100s", req->method, req->path);
-    pg_reply_error(out, 405, msg);
+    pg_reply_error(out, s, 405, msg);
     pg_http_header *h = pg_arena_alloc(req->arena, sizeof(*h));
     const char *v = pg_arena_strdup(req->arena, allow);
     if (h && v) {
@@ -176,7 +233,7 @@ static void dispatch_http(pg_http_server *s, pg_http_request *req, const pg_buf 
         } else {
             char msg[160];
             snprintf(msg, sizeof(msg), "no route for %.120s", req->path);
-            pg_reply_error(out, 404, msg);
+            pg_reply_error(out, s, 404, msg);
         }
         return;
     }
@@ -186,7 +243,7 @@ static void dispatch_http(pg_http_server *s, pg_http_request *req, const pg_buf 
                            &req->body, &req->body_len, &err);
     if (rc != PG_OK) {
         pg_log(PG_LOG_DEBUG, s->cfg.log_scope, "%s %s: %s", req->method, req->path, err.msg);
-        pg_reply_error(out, status_for_decompress_error(rc), err.msg);
+        pg_reply_error(out, s, status_for_decompress_error(rc), err.msg);
         return;
     }
     pg_http_response resp;
@@ -305,7 +362,7 @@ void pg_dispatch(pg_http_server *s, pg_http_request *req, const pg_buf *wire, ui
 {
     if (pg_is_grpc_content_type(pg_http_request_header(req, "content-type"))) {
         if (req->http_major < 2) {
-            pg_reply_error(out, 415, "gRPC (content-type application/grpc) requires HTTP/2");
+            pg_reply_error(out, s, 415, "gRPC (content-type application/grpc) requires HTTP/2");
             return;
         }
         dispatch_grpc(s, req, wire, start_ns, out);

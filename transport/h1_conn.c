@@ -108,7 +108,7 @@ static void handle_error(pg_conn *c)
     pg_log(PG_LOG_DEBUG, pg_conn_scope(c), "%s: %d %s", c->remote_addr, status, msg);
     pg_reply rep;
     pg_reply_init(&rep);
-    pg_reply_error(&rep, status, msg);
+    pg_reply_error(&rep, c->srv, status, msg);
     send_reply(c, &rep, 0, 0, 1);
     pg_reply_release(&rep);
     pg_conn_close_after_write(c);

@@ -193,7 +193,7 @@ static void reject(h2_stream *st, int status, int grpc_code, const char *msg)
     if (pg_is_grpc_content_type(stream_header(st, "content-type")))
         pg_reply_grpc_error(&st->reply, st->arena, grpc_code, msg);
     else
-        pg_reply_error(&st->reply, status, msg);
+        pg_reply_error(&st->reply, st->h2->c->srv, status, msg);
     submit_reply(st);
 }
 

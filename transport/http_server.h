@@ -34,6 +34,14 @@ typedef struct pg_tls_server_config {
     const char *client_ca_file; /* non-NULL: require and verify client certificates */
 } pg_tls_server_config;
 
+/* How the transport words the errors it answers by itself (404, 405, 413,
+ * 415, 431, a malformed request): plain text, or the JSON that Connect and
+ * Pyroscope use, {"code": "<connect code>", "message": "..."}. */
+typedef enum pg_http_error_style {
+    PG_HTTP_ERRORS_TEXT = 0,
+    PG_HTTP_ERRORS_JSON = 1,
+} pg_http_error_style;
+
 typedef struct pg_http_server_config {
     const char *endpoint; /* "host:port" */
     pg_tls_server_config tls;
@@ -44,6 +52,7 @@ typedef struct pg_http_server_config {
     uint64_t read_timeout_ms;        /* a request must arrive completely within; default 30 s */
     uint32_t max_concurrent_streams; /* HTTP/2; default 1000 */
     const char *log_scope;           /* e.g. "receiver/otlp" */
+    pg_http_error_style error_style;
 } pg_http_server_config;
 
 typedef struct pg_http_header {
@@ -91,6 +100,13 @@ typedef struct pg_http_response {
 
 int pg_http_response_add_header(pg_http_request *req, pg_http_response *resp, const char *name,
                                 const char *value);
+
+/* The Connect code name that goes with an HTTP status ("invalid_argument"
+ * for 400, "resource_exhausted" for 413/429/431, ...). */
+const char *pg_http_status_connect_code(int status);
+/* Fills resp with status and the JSON error body
+ * {"code": pg_http_status_connect_code(status), "message": message}. */
+int pg_http_response_json_error(pg_http_response *resp, int status, const char *message);
 
 typedef void (*pg_http_handler)(void *ctx, pg_http_request *req, pg_http_response *resp);
 

@@ -166,7 +166,9 @@ typedef struct pg_reply {
 void pg_reply_init(pg_reply *r);
 void pg_reply_release(pg_reply *r);
 /* Plain-text error response; "<status text>: <msg>\n" as the body. */
-void pg_reply_error(pg_reply *r, int status, const char *msg);
+/* An error answer in the server's error style. */
+void pg_reply_error(pg_reply *r, const pg_http_server *s, int status, const char *msg);
+
 /* Trailers-only gRPC response. */
 void pg_reply_grpc_error(pg_reply *r, pg_arena *a, int code, const char *msg);
 const char *pg_http_status_text(int status);
