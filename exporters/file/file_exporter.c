@@ -45,6 +45,12 @@ static const pg_config_key file_keys[] = {
      .enum_values = format_values,
      .help = "otlp_proto: 4-byte big-endian length + ExportProfilesServiceRequest; otlp_json: one "
              "JSON request per line; pprof: one gzipped pprof file per document under path"},
+    {.name = "labels_file",
+     .type = PG_CFG_BOOL,
+     .offset = CFG(labels_file),
+     .default_value = "false",
+     .help = "format pprof: also write X.labels.json (tenant, series labels, profile type, "
+             "time) next to every X.pb.gz"},
     {.name = "compression",
      .type = PG_CFG_ENUM,
      .offset = CFG(compression),
@@ -89,8 +95,16 @@ typedef struct file_state {
 static void file_validate(const void *config, pg_config_report *report, const pg_config_node *node)
 {
     const pg_file_exporter_config *c = config;
-    if (c->format != PG_FILE_FORMAT_PPROF)
+    if (c->format != PG_FILE_FORMAT_PPROF) {
+        /* the otlp formats keep labels inside the request: nothing to put beside it */
+        if (c->labels_file) {
+            const pg_config_node *at = pg_config_map_get(node, "labels_file");
+            pg_config_report_error(report, at ? at : node,
+                                   "labels_file applies to format pprof; the otlp formats carry "
+                                   "the labels in the request");
+        }
         return;
+    }
     /* pprof files are gzipped and one per document: nothing to frame or rotate */
     if (c->compression != PG_FILE_COMPRESSION_NONE) {
         const pg_config_node *at = pg_config_map_get(node, "compression");
@@ -185,8 +199,10 @@ static int file_start(pg_component *self, pg_error *err)
 static int encode(const pg_file_exporter_config *cfg, const pg_batch *b, pg_file_encoded *enc,
                   pg_error *err)
 {
-    if (cfg->format == PG_FILE_FORMAT_PPROF)
-        return pg_file_encode_pprof(b, enc, err);
+    if (cfg->format == PG_FILE_FORMAT_PPROF) {
+        pg_file_pprof_opts o = {.labels_file = cfg->labels_file};
+        return pg_file_encode_pprof_opts(b, &o, enc, err);
+    }
     return pg_file_encode_batch(
         b, cfg->format == PG_FILE_FORMAT_OTLP_JSON ? PG_FILE_ENC_JSON : PG_FILE_ENC_PROTO, enc,
         err);

@@ -8,6 +8,10 @@
  *                   otlp_json: one JSON request per line
  *                   pprof: <path>/<tenant|_default>/<service_name|_unknown>/
  *                   <first sample type>/<UTC yyyymmddThhmmssZ>-<seq>.pb.gz
+ *   labels_file     false (default) | true: format pprof also writes
+ *                   X.labels.json (tenant, series labels, profile type, time)
+ *                   next to every X.pb.gz, before X.pb.gz appears
+ *                   (file_labels.h; refused with the otlp formats)
  *   compression     none (default) | zstd: each record is its own zstd frame
  *                   (otlp formats; refused with pprof)
  *   rotation        max_megabytes (100), max_backups (5): path -> path.1 ...
@@ -24,6 +28,7 @@
 #ifndef PG_EXPORTERS_FILE_FILE_EXPORTER_H
 #define PG_EXPORTERS_FILE_FILE_EXPORTER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pipeline/component.h"
@@ -43,6 +48,7 @@ typedef struct pg_file_exporter_config {
     char *path;
     int format;      /* pg_file_format */
     int compression; /* pg_file_compression */
+    bool labels_file;
     int rotation_present;
     int64_t max_megabytes;
     int64_t max_backups;

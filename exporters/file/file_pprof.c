@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include "exporters/file/file_encode.h"
+#include "exporters/file/file_labels.h"
 #include "exporters/file/file_tree.h"
 #include "model/otlp.h"
 #include "processors/convert/convert_processor.h"
@@ -17,6 +18,7 @@ typedef struct pprof_enc {
     pg_file_record **tail;
     pg_arena *tmp;
     unsigned char *done;
+    int labels_file;
 } pprof_enc;
 
 static int gzip_bytes(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
@@ -83,7 +85,8 @@ static int add_file(pprof_enc *e, const pg_profile *src, const pg_pprof *doc, ui
         return PG_ERR_NOMEM;
     }
     r->time_unix_nano = doc->time_nanos > 0 ? (uint64_t)doc->time_nanos : 0;
-    if (!(r->dir = record_dir(src, doc))) {
+    if (!(r->dir = record_dir(src, doc)) ||
+        (e->labels_file && pg_file_labels_json(src, doc, &r->sidecar, &r->sidecar_len) != PG_OK)) {
         pg_file_record_free(r);
         return PG_ERR_NOMEM;
     }
@@ -128,7 +131,7 @@ static int pprof_payload(pprof_enc *e, size_t first)
     pg_pprof *doc = NULL;
     pg_error err;
     pg_error_clear(&err);
-    int rc = pg_pprof_decode(e->tmp, p->bytes, p->len, PG_CONVERT_MAX_PPROF_BYTES, &doc, &err);
+    int rc = pg_convert_payload_pprof(e->tmp, p, &doc, &err);
     if (rc == PG_ERR_NOMEM)
         return rc;
     if (rc != PG_OK) {
@@ -203,8 +206,14 @@ static int otlp_payload(pprof_enc *e, size_t first)
 
 int pg_file_encode_pprof(const pg_batch *b, pg_file_encoded *out, pg_error *err)
 {
+    return pg_file_encode_pprof_opts(b, NULL, out, err);
+}
+
+int pg_file_encode_pprof_opts(const pg_batch *b, const pg_file_pprof_opts *o, pg_file_encoded *out,
+                              pg_error *err)
+{
     memset(out, 0, sizeof(*out));
-    pprof_enc e = {.b = b, .out = out, .tail = &out->record};
+    pprof_enc e = {.b = b, .out = out, .tail = &out->record, .labels_file = o && o->labels_file};
     e.tmp = pg_arena_new(0, 0);
     e.done = e.tmp ? pg_arena_calloc(e.tmp, b->count + 1, 1) : NULL;
     int rc = e.done ? PG_OK : PG_ERR_NOMEM;

@@ -79,28 +79,74 @@ static void utc_stamp(uint64_t unix_nano, char *out, size_t cap)
     strftime(out, cap, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-/* Links tmp into dir under the first free <stamp>-<seq>.pb.gz name. */
-static int link_into_place(const char *tmp, const char *dir, const char *stamp, uint64_t *seq,
-                           pg_error *err)
+/* Writes len bytes to a new file at path. */
+static int write_file(const char *path, const uint8_t *data, size_t len, pg_error *err)
 {
-    size_t cap = strlen(dir) + strlen(stamp) + 40;
-    char *name = malloc(cap);
-    if (!name)
-        return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
-    int rc = PG_ERR_IO;
-    for (int i = 0; i < TREE_MAX_ATTEMPTS; i++) {
-        snprintf(name, cap, "%s/%s-%06" PRIu64 ".pb.gz", dir, stamp, (*seq)++);
-        if (link(tmp, name) == 0) {
-            rc = PG_OK;
-            break;
-        }
-        if (errno != EEXIST) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return pg_error_set(err, PG_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+    int rc = PG_OK;
+    if (write_all(fd, data, len) != 0)
+        rc = pg_error_set(err, PG_ERR_IO, "writing %s: %s", path, strerror(errno));
+    if (close(fd) != 0 && rc == PG_OK)
+        rc = pg_error_set(err, PG_ERR_IO, "closing %s: %s", path, strerror(errno));
+    return rc;
+}
+
+/* Links one candidate name: the sidecar (when side_tmp is set) first, so
+ * that X.pb.gz never exists without X.labels.json. 1 when the name is
+ * taken (by either file), 0 on success, -1 with err set. */
+static int link_pair(const char *tmp, const char *side_tmp, const char *base, char *name,
+                     size_t cap, pg_error *err)
+{
+    if (side_tmp) {
+        snprintf(name, cap, "%s.labels.json", base);
+        if (link(side_tmp, name) != 0) {
+            if (errno == EEXIST)
+                return 1;
             pg_error_set(err, PG_ERR_IO, "cannot create %s: %s", name, strerror(errno));
-            break;
+            return -1;
         }
+    }
+    char *side_name = side_tmp ? strdup(name) : NULL;
+    if (side_tmp && !side_name) {
+        unlink(name);
+        pg_error_set(err, PG_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    snprintf(name, cap, "%s.pb.gz", base);
+    int rc = 0;
+    if (link(tmp, name) != 0) {
+        rc = errno == EEXIST ? 1 : -1;
+        if (rc < 0)
+            pg_error_set(err, PG_ERR_IO, "cannot create %s: %s", name, strerror(errno));
+        if (side_name)
+            unlink(side_name); /* ours: it was created just above */
+    }
+    free(side_name);
+    return rc;
+}
+
+/* Links tmp (and side_tmp) into dir under the first free <stamp>-<seq> name. */
+static int link_into_place(const char *tmp, const char *side_tmp, const char *dir,
+                           const char *stamp, uint64_t *seq, pg_error *err)
+{
+    size_t cap = strlen(dir) + strlen(stamp) + 48;
+    char *base = malloc(cap), *name = malloc(cap);
+    int rc = base && name ? PG_ERR_IO : pg_error_set(err, PG_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < TREE_MAX_ATTEMPTS && rc == PG_ERR_IO; i++) {
+        snprintf(base, cap, "%s/%s-%06" PRIu64, dir, stamp, (*seq)++);
+        int taken = link_pair(tmp, side_tmp, base, name, cap, err);
+        if (taken == 0)
+            rc = PG_OK;
+        else if (taken < 0)
+            rc = err ? err->code : PG_ERR_IO;
+        if (taken < 0)
+            break;
     }
     if (rc != PG_OK && err && !err->msg[0])
         pg_error_set(err, PG_ERR_IO, "no free file name in %s", dir);
+    free(base);
     free(name);
     return rc;
 }
@@ -109,32 +155,32 @@ int pg_file_tree_write(const char *root, const pg_file_record *r, uint64_t *seq,
 {
     pg_error_clear(err);
     size_t cap = strlen(root) + strlen(r->dir ? r->dir : "") + 64;
-    char *dir = malloc(cap), *tmp = malloc(cap);
-    if (!dir || !tmp) {
+    char *dir = malloc(cap), *tmp = malloc(cap), *side = malloc(cap);
+    if (!dir || !tmp || !side) {
         free(dir);
         free(tmp);
+        free(side);
         return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
     }
     snprintf(dir, cap, "%s/%s", root, r->dir ? r->dir : "");
     /* the thread id keeps two writers of one process off each other's file */
     snprintf(tmp, cap, "%s/.write-%ld-%ld.tmp", dir, (long)getpid(), (long)gettid());
+    snprintf(side, cap, "%s/.write-%ld-%ld.labels.tmp", dir, (long)getpid(), (long)gettid());
     int rc = pg_file_tree_mkdirs(dir, err);
-    int fd = rc == PG_OK ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-    if (rc == PG_OK && fd < 0)
-        rc = pg_error_set(err, PG_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
-    if (fd >= 0) {
-        if (write_all(fd, r->data, r->len) != 0)
-            rc = pg_error_set(err, PG_ERR_IO, "writing %s: %s", tmp, strerror(errno));
-        if (close(fd) != 0 && rc == PG_OK)
-            rc = pg_error_set(err, PG_ERR_IO, "closing %s: %s", tmp, strerror(errno));
-        if (rc == PG_OK) {
-            char stamp[32];
-            utc_stamp(r->time_unix_nano, stamp, sizeof(stamp));
-            rc = link_into_place(tmp, dir, stamp, seq, err);
-        }
-        unlink(tmp);
+    if (rc == PG_OK)
+        rc = write_file(tmp, r->data, r->len, err);
+    if (rc == PG_OK && r->sidecar)
+        rc = write_file(side, (const uint8_t *)r->sidecar, r->sidecar_len, err);
+    if (rc == PG_OK) {
+        char stamp[32];
+        utc_stamp(r->time_unix_nano, stamp, sizeof(stamp));
+        rc = link_into_place(tmp, r->sidecar ? side : NULL, dir, stamp, seq, err);
     }
+    unlink(tmp);
+    if (r->sidecar)
+        unlink(side);
     free(dir);
     free(tmp);
+    free(side);
     return rc;
 }

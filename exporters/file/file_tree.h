@@ -13,7 +13,8 @@
 /* mkdir -p of path itself. */
 int pg_file_tree_mkdirs(const char *path, pg_error *err);
 
-/* Writes one record (not its siblings) as <root>/<r->dir>/<time>-<seq>.pb.gz;
+/* Writes one record (not its siblings) as <root>/<r->dir>/<time>-<seq>.pb.gz
+ * (and, when r->sidecar is set, <time>-<seq>.labels.json, linked first);
  * *seq is the writer's counter, advanced past every name used or taken. */
 int pg_file_tree_write(const char *root, const pg_file_record *r, uint64_t *seq, pg_error *err);
 

@@ -73,6 +73,7 @@ void pg_file_record_free(pg_file_record *r)
         else
             free(r->data);
         free(r->dir);
+        free(r->sidecar);
         free(r);
         r = sib;
     }
@@ -82,7 +83,7 @@ size_t pg_file_record_bytes(const pg_file_record *r)
 {
     size_t n = 0;
     for (; r; r = r->sibling)
-        n += r->len;
+        n += r->len + r->sidecar_len;
     return n;
 }
 
@@ -232,7 +233,7 @@ static void write_tree(pg_file_writer *w, const pg_file_record *r)
             continue;
         }
         add(w->o.sent_profiles, r->profiles);
-        add(w->o.sent_bytes, (int64_t)r->len);
+        add(w->o.sent_bytes, (int64_t)(r->len + r->sidecar_len));
     }
 }
 

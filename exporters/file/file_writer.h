@@ -21,8 +21,9 @@
  * record's UTC time and a per-writer sequence number; the bytes are written
  * unframed. A file is written under a hidden temporary name and linked into
  * place, so a reader never sees a partial file and an existing file is never
- * overwritten (the sequence number moves on instead). Rotation and zstd do
- * not apply.
+ * overwritten (the sequence number moves on instead). A record's sidecar
+ * is linked in as X.labels.json first, so whoever sees X.pb.gz finds its
+ * sidecar complete. Rotation and zstd do not apply.
  */
 #ifndef PG_EXPORTERS_FILE_FILE_WRITER_H
 #define PG_EXPORTERS_FILE_FILE_WRITER_H
@@ -46,6 +47,10 @@ typedef struct pg_file_record {
     char *dir;
     uint64_t time_unix_nano;
     struct pg_file_record *sibling;
+    /* Tree mode, optional: the X.labels.json written next to X.pb.gz before
+     * X.pb.gz appears (malloc'd, owned; NULL for none). */
+    char *sidecar;
+    size_t sidecar_len;
 } pg_file_record;
 
 /* A record owning a copy of nothing: data (malloc'd) is taken over. */
@@ -54,7 +59,7 @@ pg_file_record *pg_file_record_new(uint8_t *data, size_t len, uint32_t profiles)
 pg_file_record *pg_file_record_forward(pg_payload *p, uint32_t profiles);
 /* Frees r and its siblings. */
 void pg_file_record_free(pg_file_record *r);
-/* Bytes of r and its siblings. */
+/* Bytes of r and its siblings (sidecars included). */
 size_t pg_file_record_bytes(const pg_file_record *r);
 
 typedef enum pg_file_framing {
