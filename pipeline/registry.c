@@ -8,6 +8,7 @@
 
 /* --- component table: one extern and one entry per component --- */
 extern const pg_component_def pg_otlp_receiver_def;
+extern const pg_component_def pg_pyroscope_receiver_def;
 extern const pg_component_def pg_batch_processor_def;
 extern const pg_component_def pg_convert_processor_def;
 extern const pg_component_def pg_file_exporter_def;
@@ -17,6 +18,7 @@ extern const pg_component_def pg_debug_exporter_def;
 static const pg_component_def *const registry[] = {
     /* --- component table entries --- */
     &pg_otlp_receiver_def,
+    &pg_pyroscope_receiver_def,
     &pg_batch_processor_def,
     &pg_convert_processor_def,
     &pg_file_exporter_def,
