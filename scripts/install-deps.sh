@@ -14,6 +14,12 @@ PACKAGES=(
   golang-go golang-github-google-pprof-dev
 )
 
+# The Pyroscope Node.js SDK tests need Node and npm (the SDK itself comes from
+# the npm registry when the test runs). Images with their own Node keep it.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
