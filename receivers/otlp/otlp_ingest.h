@@ -7,7 +7,7 @@
 #define PG_RECEIVERS_OTLP_INGEST_H
 
 #include "pipeline/component.h"
-#include "telemetry/metrics.h"
+#include "telemetry/receiver_metrics.h"
 #include "transport/http_server.h"
 
 typedef enum pg_otlp_encoding {
@@ -16,13 +16,7 @@ typedef enum pg_otlp_encoding {
 } pg_otlp_encoding;
 
 /* Per-transport counters. */
-typedef struct pg_otlp_counters {
-    pg_metric *accepted_profiles, *refused_profiles;
-    pg_metric *accepted_bytes, *refused_bytes;
-    pg_metric *requests_failed;
-} pg_otlp_counters;
-
-void pg_otlp_counters_init(pg_otlp_counters *c, const char *receiver_id, const char *transport);
+typedef pg_receiver_counters pg_otlp_counters;
 
 /* How a request ended, in protocol-neutral terms. */
 typedef struct pg_otlp_outcome {

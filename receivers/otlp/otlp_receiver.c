@@ -274,7 +274,7 @@ static int otlp_create(pg_component *self, pg_error *err)
     r->self = self;
     self->state = r;
     if (cfg->grpc.present) {
-        pg_otlp_counters_init(&r->grpc_counters, self->id, "grpc");
+        pg_receiver_counters_init(&r->grpc_counters, self->id, "grpc");
         if (!(r->grpc_server = server_new(r, &cfg->grpc, "grpc", err)))
             return err->code ? err->code : PG_ERR_INVALID;
         pg_http_server_grpc_route(
@@ -283,7 +283,7 @@ static int otlp_create(pg_component *self, pg_error *err)
             grpc_export, r);
     }
     if (cfg->http.present) {
-        pg_otlp_counters_init(&r->http_counters, self->id, "http");
+        pg_receiver_counters_init(&r->http_counters, self->id, "http");
         if (!(r->http_server = server_new(r, &cfg->http, "http", err)))
             return err->code ? err->code : PG_ERR_INVALID;
         pg_http_server_route(r->http_server, "POST", "/v1development/profiles", http_export, r);

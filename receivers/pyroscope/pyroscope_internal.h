@@ -13,14 +13,10 @@
 #include "pipeline/component.h"
 #include "receivers/pyroscope/pyroscope_receiver.h"
 #include "receivers/pyroscope/sample_type_config.h"
-#include "telemetry/metrics.h"
+#include "telemetry/receiver_metrics.h"
 #include "transport/http_server.h"
 
-typedef struct pg_pyro_counters {
-    pg_metric *accepted_profiles, *refused_profiles;
-    pg_metric *accepted_bytes, *refused_bytes;
-    pg_metric *requests_failed;
-} pg_pyro_counters;
+typedef pg_receiver_counters pg_pyro_counters;
 
 typedef struct pg_pyro_receiver {
     pg_component *self;
@@ -50,8 +46,6 @@ void pg_pyro_fail_error(pg_pyro_outcome *o, const pg_error *err, const char *pre
 
 /* An HTTP error body as Pyroscope writes it: {"code": ..., "message": ...}. */
 void pg_pyro_reply_error(pg_http_request *req, pg_http_response *resp, const pg_pyro_outcome *o);
-
-void pg_pyro_counters_init(pg_pyro_counters *c, const char *receiver_id, const char *transport);
 
 /* Facts about one pprof upload that decide its labels and times. */
 typedef struct pg_pyro_pprof_meta {

@@ -106,9 +106,9 @@ static int pyroscope_create(pg_component *self, pg_error *err)
     r->self = self;
     r->cfg = cfg;
     self->state = r;
-    pg_pyro_counters_init(&r->ingest, self->id, "ingest");
-    pg_pyro_counters_init(&r->push, self->id, "push");
-    pg_pyro_counters_init(&r->pprof, self->id, "pprof");
+    pg_receiver_counters_init(&r->ingest, self->id, "ingest");
+    pg_receiver_counters_init(&r->push, self->id, "push");
+    pg_receiver_counters_init(&r->pprof, self->id, "pprof");
 
     pg_http_server_config hc;
     memset(&hc, 0, sizeof(hc));
