@@ -202,3 +202,24 @@ def metric(port, name, labels_substr=""):
 
 def gz(data):
     return gzip.compress(data)
+
+
+def make_test_pki(directory, server_san="DNS:localhost,IP:127.0.0.1"):
+    """A test CA "ca" (and an unrelated "otherca") made with the openssl command
+    line in directory, with "server" (SAN server_san) and "client" certificates
+    signed by ca. Returns a function mapping a file name to its path."""
+
+    def sh(*cmd):
+        subprocess.run(cmd, check=True, capture_output=True, cwd=directory)
+
+    for ca in ("ca", "otherca"):
+        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=" + ca,
+           "-keyout", ca + ".key", "-out", ca + ".crt")
+    for name, san in (("server", server_san), ("client", "DNS:client")):
+        sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout",
+           name + ".key", "-out", name + ".csr")
+        with open(os.path.join(directory, name + ".ext"), "w") as f:
+            f.write("subjectAltName=" + san + "\n")
+        sh("openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+           "-CAcreateserial", "-days", "2", "-extfile", name + ".ext", "-out", name + ".crt")
+    return lambda n: os.path.join(directory, n)

@@ -14,29 +14,10 @@ import pgtest
 from pgtest import check
 
 D = tempfile.mkdtemp(prefix="pg-pyro-tls-")
+p = pgtest.make_test_pki(D)
 NODE = os.path.join(pgtest.FIXTURES, "captured", "pyroscope-nodejs-0.6.4")
 BODY = os.path.join(NODE, "ingest-001-wall.body")
 PUSH = "/push.v1.PusherService/Push"
-
-
-def sh(*cmd):
-    subprocess.run(cmd, check=True, capture_output=True, cwd=D)
-
-
-def make_cert(name, ca, san):
-    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", name + ".key",
-       "-out", name + ".csr")
-    with open(os.path.join(D, name + ".ext"), "w") as f:
-        f.write("subjectAltName=" + san + "\n")
-    sh("openssl", "x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key",
-       "-CAcreateserial", "-days", "2", "-extfile", name + ".ext", "-out", name + ".crt")
-
-
-for ca in ("ca", "otherca"):
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=" + ca,
-       "-keyout", ca + ".key", "-out", ca + ".crt")
-make_cert("server", "ca", "DNS:localhost,IP:127.0.0.1")
-p = lambda n: os.path.join(D, n)  # noqa: E731
 
 port = pgtest.free_port()
 CONFIG = f"""

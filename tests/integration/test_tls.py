@@ -14,31 +14,7 @@ import pgtest
 from pgtest import check
 
 D = tempfile.mkdtemp(prefix="pg-tls-")
-
-
-def sh(*cmd):
-    subprocess.run(cmd, check=True, capture_output=True, cwd=D)
-
-
-def make_ca(name):
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=" + name,
-       "-keyout", name + ".key", "-out", name + ".crt")
-
-
-def make_cert(name, ca, san):
-    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", name + ".key",
-       "-out", name + ".csr")
-    with open(os.path.join(D, name + ".ext"), "w") as f:
-        f.write("subjectAltName=" + san + "\n")
-    sh("openssl", "x509", "-req", "-in", name + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key",
-       "-CAcreateserial", "-days", "2", "-extfile", name + ".ext", "-out", name + ".crt")
-
-
-make_ca("ca")
-make_ca("otherca")
-make_cert("server", "ca", "DNS:localhost,IP:127.0.0.1")
-make_cert("client", "ca", "DNS:client")
-p = lambda n: os.path.join(D, n)  # noqa: E731
+p = pgtest.make_test_pki(D)
 
 grpc_port, http_port, mtls_port, metrics_port = (pgtest.free_port() for _ in range(4))
 CONFIG = f"""

@@ -9,31 +9,15 @@
 
 #include <cmocka.h>
 
-#include "receivers/pyroscope/multipart.h"
+#include "test_fixture_util.h"
 
-static uint8_t *read_fixture(const char *rel, size_t *len)
-{
-    const char *shared = getenv("PG_SHARED_DIR");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/fixtures/%s", shared ? shared : "../shared", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("missing fixture %s (set PG_SHARED_DIR)", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
-    assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
+#include "receivers/pyroscope/multipart.h"
 
 /* The Content-Type header value of a captured .http file. */
 static char *content_type_of(const char *rel)
 {
     size_t n;
-    uint8_t *raw = read_fixture(rel, &n);
+    uint8_t *raw = pg_test_read_fixture(rel, &n);
     char *text = calloc(1, n + 1);
     memcpy(text, raw, n);
     free(raw);
@@ -91,9 +75,9 @@ static void test_captured_node_bodies(void **state)
         snprintf(rel, sizeof(rel), "captured/pyroscope-nodejs-0.4.13/%s.http", files[i]);
         char *ct = content_type_of(rel);
         snprintf(rel, sizeof(rel), "captured/pyroscope-nodejs-0.4.13/%s.body", files[i]);
-        uint8_t *body = read_fixture(rel, &body_len);
+        uint8_t *body = pg_test_read_fixture(rel, &body_len);
         snprintf(rel, sizeof(rel), "captured/pyroscope-nodejs-0.4.13/%s.profile.pb.gz", files[i]);
-        uint8_t *prof = read_fixture(rel, &prof_len);
+        uint8_t *prof = pg_test_read_fixture(rel, &prof_len);
 
         pg_arena *a = pg_arena_new(0, 0);
         pg_error err = {0};

@@ -9,26 +9,10 @@
 
 #include <cmocka.h>
 
+#include "test_fixture_util.h"
+
 #include "convert/convert.h"
 #include "receivers/pyroscope/profile_name.h"
-
-static uint8_t *read_fixture(const char *rel, size_t *len)
-{
-    const char *shared = getenv("PG_SHARED_DIR");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/fixtures/%s", shared ? shared : "../shared", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("missing fixture %s (set PG_SHARED_DIR)", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
-    assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
 
 #define TP "third_party/grafana-pyroscope/"
 
@@ -39,7 +23,7 @@ static const char *name_of(const char *pprof_file, const char *cfg_file, int use
     pg_arena *a = pg_arena_new(0, 0);
     pg_error err = {0};
     size_t len, n_cfg = 0;
-    uint8_t *buf = read_fixture(pprof_file, &len);
+    uint8_t *buf = pg_test_read_fixture(pprof_file, &len);
     pg_pprof *p;
     if (pg_pprof_decode(a, buf, len, 64u << 20, &p, &err) != PG_OK)
         fail_msg("%s: %s", pprof_file, err.msg);
@@ -47,7 +31,7 @@ static const char *name_of(const char *pprof_file, const char *cfg_file, int use
     const pg_pyro_stconfig_entry *cfg = NULL;
     if (cfg_file) {
         pg_pyro_stconfig_entry *parsed;
-        buf = read_fixture(cfg_file, &len);
+        buf = pg_test_read_fixture(cfg_file, &len);
         assert_int_equal(pg_pyro_stconfig_parse(a, buf, len, &parsed, &n_cfg, &err), PG_OK);
         free(buf);
         cfg = parsed;
@@ -119,11 +103,11 @@ static void test_dotnet(void **state)
     pg_arena *a = pg_arena_new(0, 0);
     pg_error err = {0};
     size_t len, n_cfg;
-    uint8_t *buf = read_fixture(TP "dotnet-multi.pb", &len);
+    uint8_t *buf = pg_test_read_fixture(TP "dotnet-multi.pb", &len);
     pg_pprof *p;
     assert_int_equal(pg_pprof_decode(a, buf, len, 64u << 20, &p, &err), PG_OK);
     free(buf);
-    buf = read_fixture(TP "dotnet-multi.sample_type_config.json", &len);
+    buf = pg_test_read_fixture(TP "dotnet-multi.sample_type_config.json", &len);
     pg_pyro_stconfig_entry *cfg;
     assert_int_equal(pg_pyro_stconfig_parse(a, buf, len, &cfg, &n_cfg, &err), PG_OK);
     free(buf);

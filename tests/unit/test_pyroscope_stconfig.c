@@ -9,32 +9,17 @@
 
 #include <cmocka.h>
 
-#include "receivers/pyroscope/sample_type_config.h"
+#include "test_fixture_util.h"
 
-static uint8_t *read_fixture(const char *rel, size_t *len)
-{
-    const char *shared = getenv("PG_SHARED_DIR");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/fixtures/third_party/grafana-pyroscope/%s",
-             shared ? shared : "../shared", rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("missing fixture %s (set PG_SHARED_DIR)", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
-    assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
+#include "receivers/pyroscope/sample_type_config.h"
 
 /* Parses a fixture from an exact-length heap copy (no NUL after it). */
 static size_t parse_fixture(pg_arena *a, const char *name, pg_pyro_stconfig_entry **e)
 {
     size_t len, n = 0;
-    uint8_t *json = read_fixture(name, &len);
+    char rel[256];
+    snprintf(rel, sizeof(rel), "third_party/grafana-pyroscope/%s", name);
+    uint8_t *json = pg_test_read_fixture(rel, &len);
     pg_error err = {0};
     if (pg_pyro_stconfig_parse(a, json, len, e, &n, &err) != PG_OK)
         fail_msg("%s: %s", name, err.msg);
