@@ -119,11 +119,11 @@ const char *pg_pyro_name_for(const pg_pprof *doc, const pg_pyro_stconfig_entry *
     return n ? types[0] : "unknown";
 }
 
-/* The decoded form may be several times the wire size; the arena limit keeps
- * a hostile document from taking the process down. */
-static size_t decoded_memory_limit(uint64_t max_body_size)
+pg_arena *pg_pyro_scratch_new(const pg_pyro_receiver *r)
 {
-    return (size_t)(max_body_size * 8 + (1u << 20));
+    /* the decoded form may be several times the wire size; the limit keeps a
+     * hostile document from taking the process down */
+    return pg_arena_new(0, (size_t)(r->cfg->max_body_size * 8 + (1u << 20)));
 }
 
 static pg_profile *add_payload(pg_batch *b, pg_payload *payload, const pg_pprof *doc,
@@ -146,75 +146,63 @@ static pg_profile *add_payload(pg_batch *b, pg_payload *payload, const pg_pprof 
     return prof;
 }
 
-pg_profile *pg_pyro_add_pprof(pg_pyro_receiver *r, pg_batch *b, const uint8_t *bytes, size_t len,
-                              const pg_pyro_pprof_meta *meta, const pg_pprof **doc_out,
-                              pg_pyro_outcome *o)
+static pg_profile *add_bytes(pg_batch *b, uint8_t *bytes, size_t len, const pg_pprof *doc,
+                             const pg_pyro_pprof_meta *meta, pg_pyro_outcome *o)
+{
+    pg_payload *payload = pg_payload_new(PG_PAYLOAD_PPROF, bytes, len);
+    if (!payload) {
+        free(bytes);
+        pg_pyro_fail(o, 503, "out of memory");
+        return NULL;
+    }
+    return add_payload(b, payload, doc, meta, o);
+}
+
+pg_profile *pg_pyro_add_pprof(pg_pyro_receiver *r, pg_batch *b, pg_arena *scratch,
+                              const uint8_t *bytes, size_t len, const pg_pyro_pprof_meta *meta,
+                              const pg_pprof **doc_out, pg_pyro_outcome *o)
 {
     if (len == 0) {
         pg_pyro_fail(o, 400, "empty profile: the pprof document has no bytes");
         return NULL;
     }
-    pg_arena *arena = pg_arena_new(0, decoded_memory_limit(r->cfg->max_body_size));
-    uint8_t *copy = malloc(len);
-    if (!arena || !copy) {
-        pg_arena_free(arena);
-        free(copy);
-        pg_pyro_fail(o, 503, "out of memory decoding the profile");
-        return NULL;
-    }
     pg_pprof *doc = NULL;
     pg_error err;
     pg_error_clear(&err);
-    if (pg_pprof_decode(arena, bytes, len, r->cfg->max_body_size, &doc, &err) != PG_OK) {
-        pg_arena_free(arena);
-        free(copy);
+    if (pg_pprof_decode(scratch, bytes, len, r->cfg->max_body_size, &doc, &err) != PG_OK) {
         if (err.code == PG_ERR_LIMIT)
-            pg_pyro_fail(o, 413, "pprof inflates beyond the limit of %llu bytes: %s",
+            pg_pyro_fail(o, 413, "pprof inflates or decodes beyond the limit (%llu bytes): %s",
                          (unsigned long long)r->cfg->max_body_size, err.msg);
         else
             pg_pyro_fail_error(o, &err, "undecodable pprof");
         return NULL;
     }
-    memcpy(copy, bytes, len);
-    pg_payload *payload = pg_payload_new(PG_PAYLOAD_PPROF, copy, len);
-    if (!payload) {
-        free(copy);
-        pg_arena_free(arena);
+    uint8_t *copy = malloc(len);
+    if (!copy) {
         pg_pyro_fail(o, 503, "out of memory");
         return NULL;
     }
-    pg_payload_set_decoded(payload, doc, arena);
+    memcpy(copy, bytes, len);
     if (doc_out)
         *doc_out = doc;
-    return add_payload(b, payload, doc, meta, o);
+    return add_bytes(b, copy, len, doc, meta, o);
 }
 
-pg_profile *pg_pyro_add_built_pprof(pg_pyro_receiver *r, pg_batch *b, pg_pprof *doc,
-                                    pg_arena *doc_arena, const pg_pyro_pprof_meta *meta,
-                                    pg_pyro_outcome *o)
+pg_profile *pg_pyro_add_built_pprof(pg_batch *b, const pg_pprof *doc,
+                                    const pg_pyro_pprof_meta *meta, pg_pyro_outcome *o)
 {
-    (void)r;
     pg_buf out;
     pg_buf_init(&out);
     pg_error err;
     pg_error_clear(&err);
     if (pg_pprof_encode(doc, 1, &out, &err) != PG_OK) {
         pg_buf_free(&out);
-        pg_arena_free(doc_arena);
         pg_pyro_fail_error(o, &err, "encoding the profile");
         return NULL;
     }
     size_t n = 0;
     uint8_t *bytes = pg_buf_detach(&out, &n);
-    pg_payload *payload = pg_payload_new(PG_PAYLOAD_PPROF, bytes, n);
-    if (!payload) {
-        free(bytes);
-        pg_arena_free(doc_arena);
-        pg_pyro_fail(o, 503, "out of memory");
-        return NULL;
-    }
-    pg_payload_set_decoded(payload, doc, doc_arena);
-    return add_payload(b, payload, doc, meta, o);
+    return add_bytes(b, bytes, n, doc, meta, o);
 }
 
 static void outcome_from_consume(pg_pyro_outcome *o, const pg_consume_result *res, size_t n)

@@ -30,6 +30,7 @@ typedef enum body_kind {
 typedef struct ingest_call {
     pg_pyro_receiver *r;
     pg_http_request *req;
+    pg_arena *scratch; /* decoded and built documents of this request */
     ingest_query q;
     body_kind kind;
     pg_pyro_labelset name;
@@ -229,7 +230,7 @@ static int add_pprof(ingest_call *c, pg_batch *b, const uint8_t *bytes, size_t l
     m.stconfig = cfg;
     m.n_stconfig = n_cfg;
     const pg_pprof *doc = NULL;
-    pg_profile *p = pg_pyro_add_pprof(c->r, b, bytes, len, &m, &doc, c->o);
+    pg_profile *p = pg_pyro_add_pprof(c->r, b, c->scratch, bytes, len, &m, &doc, c->o);
     if (!p)
         return -1;
     return label_pprof(c, b, p, doc, cfg, n_cfg);
@@ -319,22 +320,23 @@ static int add_text(ingest_call *c, pg_batch *b)
         opt.sample_unit = opt.period_unit = "nanoseconds";
         opt.period = opt.value_multiplier = 1000000000 / c->sample_rate;
     }
-    pg_arena *doc_arena = pg_arena_new(0, (size_t)(c->r->cfg->max_body_size * 16 + (1u << 20)));
     pg_pprof *doc = NULL;
     pg_error err;
     pg_error_clear(&err);
     pg_pyro_text_format f = c->kind == BODY_LINES ? PG_PYRO_TEXT_LINES : PG_PYRO_TEXT_FOLDED;
-    if (!doc_arena || pg_pyro_text_to_pprof(doc_arena, f, c->req->body, c->req->body_len, &opt,
-                                            &doc, &err) != PG_OK) {
-        if (!doc_arena)
-            pg_error_set(&err, PG_ERR_NOMEM, "out of memory");
-        pg_arena_free(doc_arena);
+    if (pg_pyro_text_to_pprof(c->scratch, f, c->req->body, c->req->body_len, &opt, &doc, &err) !=
+        PG_OK) {
+        if (err.code == PG_ERR_NOMEM && pg_arena_limit_hit(c->scratch))
+            pg_error_set(&err, PG_ERR_LIMIT,
+                         "the profile built from the text would exceed %llu "
+                         "bytes of memory",
+                         (unsigned long long)c->r->cfg->max_body_size * 8);
         pg_pyro_fail_error(c->o, &err,
                            c->kind == BODY_LINES ? "invalid lines body" : "invalid folded body");
         return -1;
     }
     pg_pyro_pprof_meta m = meta_of(c);
-    pg_profile *p = pg_pyro_add_built_pprof(c->r, b, doc, doc_arena, &m, c->o);
+    pg_profile *p = pg_pyro_add_built_pprof(b, doc, &m, c->o);
     if (!p)
         return -1;
     char *service = pg_arena_strndup(c->req->arena, c->name.app_name, service_len);
@@ -372,7 +374,7 @@ void pg_pyro_ingest_handler(void *ctx, pg_http_request *req, pg_http_response *r
     ingest_call c = {.r = r, .req = req, .o = &o};
     pg_batch *b = NULL;
     int rc = prepare(&c);
-    if (rc == 0 && !(b = pg_batch_new())) {
+    if (rc == 0 && (!(b = pg_batch_new()) || !(c.scratch = pg_pyro_scratch_new(r)))) {
         pg_pyro_fail(&o, 503, "out of memory");
         rc = -1;
     }
@@ -395,6 +397,7 @@ void pg_pyro_ingest_handler(void *ctx, pg_http_request *req, pg_http_response *r
     else
         pg_pyro_count_refused(r, &r->ingest, 1, req->body_len, &o);
     pg_batch_free(b);
+    pg_arena_free(c.scratch);
     if (o.http_status != 200) {
         pg_pyro_reply_error(req, resp, &o);
         return;

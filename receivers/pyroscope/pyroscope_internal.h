@@ -55,23 +55,28 @@ typedef struct pg_pyro_pprof_meta {
     uint64_t from_ns, until_ns; /* request window; 0 when unknown */
 } pg_pyro_pprof_meta;
 
+/* An arena for decoding one request's documents, limited to 8 x the body
+ * size limit + 1 MiB (a decoded pprof is several times its wire size). */
+pg_arena *pg_pyro_scratch_new(const pg_pyro_receiver *r);
+
 /*
  * Appends one profile for the pprof document in bytes (gzipped or raw) to b:
- * decodes and validates it (the decoded form is attached to the payload, so
- * no later stage decodes it again), takes a copy of the bytes as the payload,
- * sets tenant, profile type, time, duration, sample count and value total.
- * When doc_out is given it receives the decoded document. Labels are left to
- * the caller. Failures fill o (400 undecodable, 413 over the limit).
+ * decodes and validates it into scratch, takes a copy of the bytes as the
+ * payload, sets tenant, profile type, time, duration, sample count and value
+ * total. The decoded form is not kept with the payload: a queued payload
+ * costs its wire size only, and the stages that need the document decode it
+ * themselves. When doc_out is given it receives the decoded document (in
+ * scratch). Labels are left to the caller. Failures fill o (400
+ * undecodable, 413 over the limit).
  */
-pg_profile *pg_pyro_add_pprof(pg_pyro_receiver *r, pg_batch *b, const uint8_t *bytes, size_t len,
-                              const pg_pyro_pprof_meta *meta, const pg_pprof **doc_out,
-                              pg_pyro_outcome *o);
+pg_profile *pg_pyro_add_pprof(pg_pyro_receiver *r, pg_batch *b, pg_arena *scratch,
+                              const uint8_t *bytes, size_t len, const pg_pyro_pprof_meta *meta,
+                              const pg_pprof **doc_out, pg_pyro_outcome *o);
 
-/* The same for a document the receiver built itself (folded text): encoded
- * gzipped, doc kept as the decoded form (its arena is taken over). */
-pg_profile *pg_pyro_add_built_pprof(pg_pyro_receiver *r, pg_batch *b, pg_pprof *doc,
-                                    pg_arena *doc_arena, const pg_pyro_pprof_meta *meta,
-                                    pg_pyro_outcome *o);
+/* The same for a document the receiver built itself (folded text): the
+ * payload is its gzipped encoding. */
+pg_profile *pg_pyro_add_built_pprof(pg_batch *b, const pg_pprof *doc,
+                                    const pg_pyro_pprof_meta *meta, pg_pyro_outcome *o);
 
 /* Pyroscope's __name__ for a document (protocols.md §3.b): the first rule
  * that matches its sample types (with display names from stconfig), else the

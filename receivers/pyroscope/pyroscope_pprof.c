@@ -81,9 +81,14 @@ void pg_pyro_pprof_handler(void *ctx, pg_http_request *req, pg_http_response *re
     }
     const pg_pprof *doc = NULL;
     pg_profile *p = NULL;
+    pg_arena *scratch = rc == 0 ? pg_pyro_scratch_new(r) : NULL;
+    if (rc == 0 && !scratch) {
+        pg_pyro_fail(&o, 503, "out of memory");
+        rc = -1;
+    }
     if (rc == 0) {
         pg_pyro_pprof_meta m = {.tenant = pg_pyro_tenant(req)};
-        p = pg_pyro_add_pprof(r, b, req->body, req->body_len, &m, &doc, &o);
+        p = pg_pyro_add_pprof(r, b, scratch, req->body, req->body_len, &m, &doc, &o);
         rc = p ? 0 : -1;
     }
     if (rc == 0) {
@@ -98,6 +103,7 @@ void pg_pyro_pprof_handler(void *ctx, pg_http_request *req, pg_http_response *re
     else
         pg_pyro_count_refused(r, &r->pprof, 1, req->body_len, &o);
     pg_batch_free(b);
+    pg_arena_free(scratch);
     if (o.http_status != 200) {
         pg_pyro_reply_error(req, resp, &o);
         return;

@@ -51,16 +51,18 @@ static int check_series_labels(const push_series *s, size_t si, pg_pyro_outcome 
     return 0;
 }
 
-static int add_series(pg_pyro_receiver *r, pg_batch *b, const push_series *s, size_t si,
-                      const char *tenant, pg_pyro_outcome *o)
+static int add_series(pg_pyro_receiver *r, pg_batch *b, pg_arena *scratch, const push_series *s,
+                      size_t si, const char *tenant, pg_pyro_outcome *o)
 {
     if (check_series_labels(s, si, o))
         return -1;
     pg_pyro_pprof_meta m = {.tenant = tenant};
     for (size_t k = 0; k < s->n_samples; k++) {
         const Push__V1__RawSample *smp = s->samples[k];
-        pg_profile *p =
-            pg_pyro_add_pprof(r, b, smp->raw_profile.data, smp->raw_profile.len, &m, NULL, o);
+        /* one sample's document is needed only while its profile is added */
+        pg_arena_reset(scratch);
+        pg_profile *p = pg_pyro_add_pprof(r, b, scratch, smp->raw_profile.data,
+                                          smp->raw_profile.len, &m, NULL, o);
         if (!p) {
             char why[sizeof(o->message)];
             memcpy(why, o->message, sizeof(why));
@@ -95,19 +97,21 @@ static void push_request_run(pg_pyro_receiver *r, pg_worker *w, const push_reque
                              const char *tenant, size_t len, pg_pyro_outcome *o)
 {
     pg_batch *b = pg_batch_new();
-    int rc = b ? 0 : -1;
-    if (!b)
+    pg_arena *scratch = pg_pyro_scratch_new(r);
+    int rc = b && scratch ? 0 : -1;
+    if (rc)
         pg_pyro_fail(o, 503, "out of memory");
     size_t n_profiles = 0;
     for (size_t i = 0; rc == 0 && i < req->n_series; i++) {
         n_profiles += req->series[i]->n_samples;
-        rc = add_series(r, b, req->series[i], i, tenant, o);
+        rc = add_series(r, b, scratch, req->series[i], i, tenant, o);
     }
     if (rc == 0)
         pg_pyro_submit(r, &r->push, w, b, len, o);
     else
         pg_pyro_count_refused(r, &r->push, n_profiles, len, o);
     pg_batch_free(b);
+    pg_arena_free(scratch);
 }
 
 static push_request *decode_proto(pg_arena *a, const uint8_t *body, size_t len, pg_pyro_outcome *o)
