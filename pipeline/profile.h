@@ -9,9 +9,12 @@
  *                                       and threads)
  *
  * A stage that only reads or changes labels never touches the payload. The
- * payload stays encoded; its decoded form is produced at most once (receivers
- * that must validate the payload attach the decoded form when they create it)
- * and is read-only afterwards, so it may be read from several threads.
+ * payload stays encoded. A decoded form may be attached when the payload is
+ * created (the OTLP receiver does, and the convert processor for what it
+ * builds) and is read-only afterwards, so it may be read from several
+ * threads; it costs memory for as long as the payload is queued, so the
+ * Pyroscope receiver, whose pprof payloads are mostly forwarded as they
+ * are, validates into scratch memory and attaches none.
  */
 #ifndef PG_PIPELINE_PROFILE_H
 #define PG_PIPELINE_PROFILE_H
