@@ -15,51 +15,16 @@
 #include "config/config.h"
 #include "exporters/file/file_exporter.h"
 #include "test_convert_processor_util.h"
+#include "test_file_exporter_util.h"
 
-#define MAX_FILES   4096
 #define MAX_SOURCES 4096
 /* the heap fixture's time_nanos is 2026-11-24 19:06:09 UTC */
 #define HEAP_STAMP "20261124T190609Z"
 
 typedef struct env {
-    char dir[64];
+    fe_env *fe;
     char root[128];
-    pg_component comp;
-    pg_file_exporter_config cfg;
-    pg_worker worker;
 } env;
-
-/* nftw has no context argument */
-static char *found[MAX_FILES];
-static size_t n_found;
-
-static int collect(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (flag == FTW_F && n_found < MAX_FILES)
-        found[n_found++] = strdup(path);
-    return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void forget_files(void)
-{
-    for (size_t i = 0; i < n_found; i++)
-        free(found[i]);
-    n_found = 0;
-}
-
-static void list_files(const char *root)
-{
-    forget_files();
-    assert_int_equal(nftw(root, collect, 8, FTW_PHYS), 0);
-    qsort(found, n_found, sizeof(*found), by_name);
-}
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -70,29 +35,19 @@ static int ends_with(const char *s, const char *suffix)
 static size_t count_suffix(const char *suffix)
 {
     size_t n = 0;
-    for (size_t i = 0; i < n_found; i++)
-        n += ends_with(found[i], suffix);
+    for (size_t i = 0; i < fe_n_found; i++)
+        n += ends_with(fe_found[i], suffix);
     return n;
 }
 
 static int setup(void **state)
 {
     env *e = calloc(1, sizeof(*e));
-    snprintf(e->dir, sizeof(e->dir), "/tmp/pg-filelabels-XXXXXX");
-    assert_non_null(mkdtemp(e->dir));
-    snprintf(e->root, sizeof(e->root), "%s/out", e->dir);
-    e->cfg.path = e->root;
-    e->cfg.format = PG_FILE_FORMAT_PPROF;
-    e->cfg.labels_file = true;
-    e->cfg.max_megabytes = 100;
-    e->cfg.max_backups = 5;
-    e->cfg.flush_interval_ms = 1000;
-    e->cfg.queue_max_items = 1024;
-    e->cfg.queue_max_bytes = 64 << 20;
-    e->comp.def = &pg_file_exporter_def;
-    e->comp.config = &e->cfg;
-    e->comp.workers = 1;
-    snprintf(e->comp.id, sizeof(e->comp.id), "file/labels");
+    e->fe = fe_env_new("pg-filelabels");
+    snprintf(e->root, sizeof(e->root), "%s/out", e->fe->dir);
+    e->fe->cfg.path = e->root;
+    e->fe->cfg.labels_file = true;
+    snprintf(e->fe->comp.id, sizeof(e->fe->comp.id), "file/labels");
     *state = e;
     return 0;
 }
@@ -100,27 +55,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     env *e = *state;
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-    assert_int_equal(system(cmd), 0);
-    forget_files();
+    fe_env_free(e->fe);
     free(e);
     return 0;
 }
 
-/* Runs one batch through the exporter and stops it: every file is written
- * when this returns. */
 static pg_consume_result export_batch(env *e, pg_batch *b)
 {
-    pg_error err = {0};
-    assert_int_equal(pg_file_exporter_def.create(&e->comp, &err), PG_OK);
-    assert_int_equal(pg_file_exporter_def.start(&e->comp, &err), PG_OK);
-    pg_consume_result res;
-    pg_consume_result_init(&res);
-    pg_file_exporter_def.consume(&e->comp, &e->worker, b, &res);
-    pg_file_exporter_def.shutdown(&e->comp, pg_now_ms() + 10000);
-    pg_file_exporter_def.destroy(&e->comp);
-    return res;
+    return fe_export_batch(e->fe, b);
 }
 
 static uint8_t *read_all(const char *path, size_t *len)
@@ -187,17 +129,17 @@ static void test_pprof_payload_sidecar(void **state)
     assert_int_equal(pg_profile_set_tenant(b, p, "team-a"), PG_OK);
     pg_consume_result res = export_batch(e, b);
     assert_int_equal(res.status, PG_CONSUME_OK);
-    list_files(e->root);
-    assert_int_equal(n_found, 2);
+    fe_list_files(e->root);
+    assert_int_equal(fe_n_found, 2);
     char want[256];
     snprintf(want, sizeof(want), "%s/team-a/shop/alloc_objects/" HEAP_STAMP "-000000.labels.json",
              e->root);
-    assert_string_equal(found[0], want);
+    assert_string_equal(fe_found[0], want);
     snprintf(want, sizeof(want), "%s/team-a/shop/alloc_objects/" HEAP_STAMP "-000000.pb.gz",
              e->root);
-    assert_string_equal(found[1], want);
+    assert_string_equal(fe_found[1], want);
     size_t len = 0;
-    uint8_t *data = read_all(found[1], &len);
+    uint8_t *data = read_all(fe_found[1], &len);
     assert_int_equal(len, pp->len);
     assert_memory_equal(data, pp->bytes, len);
     free(data);
@@ -205,7 +147,7 @@ static void test_pprof_payload_sidecar(void **state)
     pg_arena *a = pg_arena_new(0, 0);
     Perftools__Profiles__Profile *doc = tc_unpack_pprof(a, pp->bytes, pp->len);
     assert_non_null(doc);
-    json_t *j = sidecar_of(found[1]);
+    json_t *j = sidecar_of(fe_found[1]);
     assert_int_equal(json_object_size(j), 5);
     assert_string_equal(jstr(j, "tenant"), "team-a");
     assert_string_equal(jstr(j, "profile_type"), "alloc_objects:count:space:bytes");
@@ -242,12 +184,12 @@ static void test_profile_fields_and_odd_values(void **state)
     p->time_unix_nano = 1700000000123456789ull;
     p->duration_nano = 15000000000ull;
     assert_int_equal(export_batch(e, b).status, PG_CONSUME_OK);
-    list_files(e->root);
-    assert_int_equal(n_found, 2);
-    assert_true(ends_with(found[1], ".pb.gz"));
+    fe_list_files(e->root);
+    assert_int_equal(fe_n_found, 2);
+    assert_true(ends_with(fe_found[1], ".pb.gz"));
     /* the file name keeps following the document's time */
-    assert_non_null(strstr(found[1], "/_default/svc/alloc_objects/" HEAP_STAMP "-000000"));
-    json_t *j = sidecar_of(found[1]);
+    assert_non_null(strstr(fe_found[1], "/_default/svc/alloc_objects/" HEAP_STAMP "-000000"));
+    json_t *j = sidecar_of(fe_found[1]);
     assert_string_equal(jstr(j, "tenant"), "");
     assert_string_equal(jstr(j, "profile_type"), "inuse_space:bytes:space:bytes");
     assert_int_equal(jint(j, "time_unix_nano"), 1700000000123456789ll);
@@ -300,19 +242,19 @@ static void test_otlp_sidecar_first_source(void **state)
     pg_consume_result res = export_batch(e, b);
     assert_int_equal(res.status, PG_CONSUME_OK);
     assert_int_equal(res.rejected, 0);
-    list_files(e->root);
+    fe_list_files(e->root);
     size_t files = count_suffix(".pb.gz");
     assert_true(files >= 1);
     assert_int_equal(count_suffix(".labels.json"), files);
-    assert_int_equal(n_found, 2 * files);
-    for (size_t i = 0; i < n_found; i++) {
-        if (!ends_with(found[i], ".pb.gz"))
+    assert_int_equal(fe_n_found, 2 * files);
+    for (size_t i = 0; i < fe_n_found; i++) {
+        if (!ends_with(fe_found[i], ".pb.gz"))
             continue;
         size_t len = 0;
-        uint8_t *data = read_all(found[i], &len);
+        uint8_t *data = read_all(fe_found[i], &len);
         Perftools__Profiles__Profile *doc = tc_unpack_pprof(a, data, len);
         assert_non_null(doc);
-        json_t *j = sidecar_of(found[i]);
+        json_t *j = sidecar_of(fe_found[i]);
         assert_string_equal(jstr(j, "tenant"), "t1");
         json_t *labels = json_object_get(j, "labels");
         assert_int_equal(json_object_size(labels), 2);
@@ -342,14 +284,14 @@ static void test_otlp_sidecar_first_source(void **state)
 static void test_off_by_default(void **state)
 {
     env *e = *state;
-    e->cfg.labels_file = false;
+    e->fe->cfg.labels_file = false;
     pg_payload *pp = tc_payload(PG_PAYLOAD_PPROF, TC_HEAP_FIXTURE);
     pg_batch *b = pg_batch_new();
     label(b, pg_batch_add(b, pp), "service_name", "shop");
     assert_int_equal(export_batch(e, b).status, PG_CONSUME_OK);
-    list_files(e->root);
-    assert_int_equal(n_found, 1);
-    assert_true(ends_with(found[0], ".pb.gz"));
+    fe_list_files(e->root);
+    assert_int_equal(fe_n_found, 1);
+    assert_true(ends_with(fe_found[0], ".pb.gz"));
     pg_batch_free(b);
     pg_payload_unref(pp);
 }
@@ -380,24 +322,24 @@ static void test_taken_names_are_skipped(void **state)
     pg_batch *b = pg_batch_new();
     label(b, pg_batch_add(b, pp), "service_name", "shop");
     assert_int_equal(export_batch(e, b).status, PG_CONSUME_OK);
-    list_files(e->root);
-    assert_int_equal(n_found, 4);
+    fe_list_files(e->root);
+    assert_int_equal(fe_n_found, 4);
     const char *want[] = {"-000000.labels.json", "-000001.pb.gz", "-000002.labels.json",
                           "-000002.pb.gz"};
     for (size_t i = 0; i < 4; i++)
-        assert_true(ends_with(found[i], want[i]));
+        assert_true(ends_with(fe_found[i], want[i]));
     size_t len = 0;
-    uint8_t *data = read_all(found[0], &len);
+    uint8_t *data = read_all(fe_found[0], &len);
     assert_string_equal((char *)data, "stray sidecar\n");
     free(data);
-    data = read_all(found[1], &len);
+    data = read_all(fe_found[1], &len);
     assert_string_equal((char *)data, "old profile\n");
     free(data);
-    data = read_all(found[3], &len);
+    data = read_all(fe_found[3], &len);
     assert_int_equal(len, pp->len);
     assert_memory_equal(data, pp->bytes, len);
     free(data);
-    json_t *j = sidecar_of(found[3]);
+    json_t *j = sidecar_of(fe_found[3]);
     assert_string_equal(jstr(json_object_get(j, "labels"), "service_name"), "shop");
     json_decref(j);
     pg_batch_free(b);

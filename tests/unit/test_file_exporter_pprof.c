@@ -15,69 +15,19 @@
 #include "exporters/file/file_tree.h"
 #include "telemetry/metrics.h"
 #include "test_convert_processor_util.h"
+#include "test_file_exporter_util.h"
 
-#define MAX_FILES 4096
-
-typedef struct env {
-    char dir[64];
-    pg_component comp;
-    pg_file_exporter_config cfg;
-    pg_worker worker;
-} env;
-
-/* nftw has no context argument */
-static char *found[MAX_FILES];
-static size_t n_found;
-
-static int collect(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    if (flag == FTW_F && n_found < MAX_FILES)
-        found[n_found++] = strdup(path);
-    return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void list_files(const char *root)
-{
-    for (size_t i = 0; i < n_found; i++)
-        free(found[i]);
-    n_found = 0;
-    assert_int_equal(nftw(root, collect, 8, FTW_PHYS), 0);
-    qsort(found, n_found, sizeof(*found), by_name);
-}
+typedef fe_env env;
 
 static int setup(void **state)
 {
-    env *e = calloc(1, sizeof(*e));
-    snprintf(e->dir, sizeof(e->dir), "/tmp/pg-filepprof-XXXXXX");
-    assert_non_null(mkdtemp(e->dir));
-    e->cfg.format = PG_FILE_FORMAT_PPROF;
-    e->cfg.max_megabytes = 100;
-    e->cfg.max_backups = 5;
-    e->cfg.flush_interval_ms = 1000;
-    e->cfg.queue_max_items = 1024;
-    e->cfg.queue_max_bytes = 64 << 20;
-    e->comp.def = &pg_file_exporter_def;
-    e->comp.config = &e->cfg;
-    e->comp.workers = 1;
-    *state = e;
+    *state = fe_env_new("pg-filepprof");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    env *e = *state;
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-    assert_int_equal(system(cmd), 0);
-    for (size_t i = 0; i < n_found; i++)
-        free(found[i]);
-    n_found = 0;
-    free(e);
+    fe_env_free(*state);
     return 0;
 }
 
@@ -90,15 +40,7 @@ static pg_consume_result export_batch(env *e, const char *sub, int format, pg_ba
     e->cfg.path = path;
     e->cfg.format = format;
     snprintf(e->comp.id, sizeof(e->comp.id), "file/%s", sub);
-    pg_error err = {0};
-    assert_int_equal(pg_file_exporter_def.create(&e->comp, &err), PG_OK);
-    assert_int_equal(pg_file_exporter_def.start(&e->comp, &err), PG_OK);
-    pg_consume_result res;
-    pg_consume_result_init(&res);
-    pg_file_exporter_def.consume(&e->comp, &e->worker, b, &res);
-    pg_file_exporter_def.shutdown(&e->comp, pg_now_ms() + 10000);
-    pg_file_exporter_def.destroy(&e->comp);
-    return res;
+    return fe_export_batch(e, b);
 }
 
 static uint8_t *read_all(const char *path, size_t *len)
@@ -146,8 +88,8 @@ static void test_otlp_becomes_pprof_files(void **state)
     assert_int_equal(res.rejected, 0);
     char root[128];
     snprintf(root, sizeof(root), "%s/out", e->dir);
-    list_files(root);
-    assert_true(n_found >= 1 && n_found <= n_in);
+    fe_list_files(root);
+    assert_true(fe_n_found >= 1 && fe_n_found <= n_in);
     regex_t re;
     char pat[256];
     snprintf(pat, sizeof(pat),
@@ -155,10 +97,10 @@ static void test_otlp_becomes_pprof_files(void **state)
              root);
     assert_int_equal(regcomp(&re, pat, REG_EXTENDED | REG_NOSUB), 0);
     int64_t got = 0;
-    for (size_t i = 0; i < n_found; i++) {
-        assert_int_equal(regexec(&re, found[i], 0, NULL, 0), 0);
+    for (size_t i = 0; i < fe_n_found; i++) {
+        assert_int_equal(regexec(&re, fe_found[i], 0, NULL, 0), 0);
         size_t n = 0;
-        uint8_t *data = read_all(found[i], &n);
+        uint8_t *data = read_all(fe_found[i], &n);
         assert_true(n > 2 && data[0] == 0x1f && data[1] == 0x8b);
         Perftools__Profiles__Profile *doc = tc_unpack_pprof(a, data, n);
         assert_non_null(doc);
@@ -166,7 +108,7 @@ static void test_otlp_becomes_pprof_files(void **state)
         char want_dir[160];
         snprintf(want_dir, sizeof(want_dir), "/%s/", tc_pstr(doc, doc->sample_type[0]->type));
         assert_non_null(
-            strstr(found[i] + strlen(root) + 1 + strlen("_default/shop_.._x_y"), want_dir));
+            strstr(fe_found[i] + strlen(root) + 1 + strlen("_default/shop_.._x_y"), want_dir));
         for (size_t t = 0; t < doc->n_sample_type; t++)
             got += tc_pprof_total(doc, tc_pstr(doc, doc->sample_type[t]->type));
         free(data);
@@ -193,18 +135,18 @@ static void test_gzipped_pprof_written_byte_for_byte(void **state)
     assert_int_equal(res.status, PG_CONSUME_OK);
     char root[128];
     snprintf(root, sizeof(root), "%s/heap", e->dir);
-    list_files(root);
-    assert_int_equal(n_found, 2);
+    fe_list_files(root);
+    assert_int_equal(fe_n_found, 2);
     char want[256];
     /* the fixture's time_nanos is 2026-11-24 19:06:09 UTC */
     snprintf(want, sizeof(want), "%s/_default/shop/alloc_objects/20261124T190609Z-000001.pb.gz",
              root);
-    assert_string_equal(found[0], want);
+    assert_string_equal(fe_found[0], want);
     snprintf(want, sizeof(want), "%s/team-a/shop/alloc_objects/20261124T190609Z-000000.pb.gz",
              root);
-    assert_string_equal(found[1], want);
+    assert_string_equal(fe_found[1], want);
     size_t len = 0;
-    uint8_t *data = read_all(found[1], &len);
+    uint8_t *data = read_all(fe_found[1], &len);
     assert_int_equal(len, pp->len);
     assert_memory_equal(data, pp->bytes, len);
     free(data);
@@ -230,11 +172,11 @@ static void test_raw_pprof_is_gzipped(void **state)
     assert_int_equal(res.status, PG_CONSUME_OK);
     char root[128];
     snprintf(root, sizeof(root), "%s/raw", e->dir);
-    list_files(root);
-    assert_int_equal(n_found, 1);
-    assert_non_null(strstr(found[0], "/t/_unknown/alloc_objects/"));
+    fe_list_files(root);
+    assert_int_equal(fe_n_found, 1);
+    assert_non_null(strstr(fe_found[0], "/t/_unknown/alloc_objects/"));
     size_t len = 0;
-    uint8_t *data = read_all(found[0], &len);
+    uint8_t *data = read_all(fe_found[0], &len);
     assert_true(len > 2 && data[0] == 0x1f && data[1] == 0x8b);
     const uint8_t *back = NULL;
     size_t back_len = 0;
