@@ -68,7 +68,8 @@ static int add_pprof(pg_otlp_builder *bld, const pg_profile *pr, pg_arena *tmp,
     pg_otlp_request *req = NULL;
     pg_error cerr;
     pg_error_clear(&cerr);
-    int rc = pg_convert_payload_pprof(tmp, pr->payload, &doc, &cerr);
+    int rc = pg_pprof_decode(tmp, pr->payload->bytes, pr->payload->len, PG_CONVERT_MAX_PPROF_BYTES,
+                             &doc, &cerr);
     if (rc == PG_OK)
         rc = pg_convert_pprof_profile(tmp, pr, doc, NULL, 0, &req, &cerr);
     if (rc == PG_ERR_NOMEM)

@@ -131,7 +131,7 @@ static int pprof_payload(pprof_enc *e, size_t first)
     pg_pprof *doc = NULL;
     pg_error err;
     pg_error_clear(&err);
-    int rc = pg_convert_payload_pprof(e->tmp, p, &doc, &err);
+    int rc = pg_pprof_decode(e->tmp, p->bytes, p->len, PG_CONVERT_MAX_PPROF_BYTES, &doc, &err);
     if (rc == PG_ERR_NOMEM)
         return rc;
     if (rc != PG_OK) {

@@ -93,12 +93,3 @@ int pg_convert_pprof_profile(pg_arena *a, const pg_profile *prof, const pg_pprof
     }
     return pg_pprof_to_otlp(a, doc, &opt, out, err);
 }
-
-int pg_convert_payload_pprof(pg_arena *tmp, const pg_payload *p, pg_pprof **out, pg_error *err)
-{
-    if (p->format == PG_PAYLOAD_PPROF && p->decoded) {
-        *out = p->decoded;
-        return PG_OK;
-    }
-    return pg_pprof_decode(tmp, p->bytes, p->len, PG_CONVERT_MAX_PPROF_BYTES, out, err);
-}

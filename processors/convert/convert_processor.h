@@ -59,9 +59,4 @@ int pg_convert_pprof_profile(pg_arena *a, const pg_profile *prof, const pg_pprof
                              const uint8_t *original, size_t original_len, pg_otlp_request **out,
                              pg_error *err);
 
-/* The pprof document of payload p: the decoded form a receiver attached
- * (shared, read-only: callers must not modify it) or a fresh decode into tmp
- * (inflating at most PG_CONVERT_MAX_PPROF_BYTES). */
-int pg_convert_payload_pprof(pg_arena *tmp, const pg_payload *p, pg_pprof **out, pg_error *err);
-
 #endif

@@ -40,7 +40,7 @@ static decoded_doc *cache_get(pg_convert_call *c, doc_cache *dc, const pg_payloa
     pg_pprof *doc = NULL;
     pg_error err;
     pg_error_clear(&err);
-    if (pg_convert_payload_pprof(c->tmp, p, &doc, &err) == PG_OK)
+    if (pg_pprof_decode(c->tmp, p->bytes, p->len, PG_CONVERT_MAX_PPROF_BYTES, &doc, &err) == PG_OK)
         d->doc = doc;
     else if (err.code == PG_ERR_NOMEM || !(d->why = pg_arena_strdup(c->tmp, err.msg)))
         c->nomem = 1;
