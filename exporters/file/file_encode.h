@@ -45,15 +45,13 @@ typedef struct pg_file_encoded {
 int pg_file_encode_batch(const pg_batch *b, pg_file_encoding enc, pg_file_encoded *out,
                          pg_error *err);
 
-/* format pprof: a chain of records (pg_file_record.sibling), one per file. */
-int pg_file_encode_pprof(const pg_batch *b, pg_file_encoded *out, pg_error *err);
-
 typedef struct pg_file_pprof_opts {
     int labels_file; /* attach each file's labels sidecar (file_labels.h) */
 } pg_file_pprof_opts;
 
-/* As pg_file_encode_pprof; o may be NULL (all options off). */
-int pg_file_encode_pprof_opts(const pg_batch *b, const pg_file_pprof_opts *o, pg_file_encoded *out,
-                              pg_error *err);
+/* format pprof: a chain of records (pg_file_record.sibling), one per file.
+ * o may be NULL (all options off). */
+int pg_file_encode_pprof(const pg_batch *b, const pg_file_pprof_opts *o, pg_file_encoded *out,
+                         pg_error *err);
 
 #endif

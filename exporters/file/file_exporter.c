@@ -201,7 +201,7 @@ static int encode(const pg_file_exporter_config *cfg, const pg_batch *b, pg_file
 {
     if (cfg->format == PG_FILE_FORMAT_PPROF) {
         pg_file_pprof_opts o = {.labels_file = cfg->labels_file};
-        return pg_file_encode_pprof_opts(b, &o, enc, err);
+        return pg_file_encode_pprof(b, &o, enc, err);
     }
     return pg_file_encode_batch(
         b, cfg->format == PG_FILE_FORMAT_OTLP_JSON ? PG_FILE_ENC_JSON : PG_FILE_ENC_PROTO, enc,

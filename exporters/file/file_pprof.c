@@ -204,13 +204,8 @@ static int otlp_payload(pprof_enc *e, size_t first)
     return rc;
 }
 
-int pg_file_encode_pprof(const pg_batch *b, pg_file_encoded *out, pg_error *err)
-{
-    return pg_file_encode_pprof_opts(b, NULL, out, err);
-}
-
-int pg_file_encode_pprof_opts(const pg_batch *b, const pg_file_pprof_opts *o, pg_file_encoded *out,
-                              pg_error *err)
+int pg_file_encode_pprof(const pg_batch *b, const pg_file_pprof_opts *o, pg_file_encoded *out,
+                         pg_error *err)
 {
     memset(out, 0, sizeof(*out));
     pprof_enc e = {.b = b, .out = out, .tail = &out->record, .labels_file = o && o->labels_file};
