@@ -100,6 +100,13 @@ int pg_pprof_validate(const pg_pprof *p, pg_error *err);
 /* Appends the protobuf encoding, gzip-compressed when gzip != 0. */
 int pg_pprof_encode(const pg_pprof *p, int gzip, pg_buf *out, pg_error *err);
 
+/* String i of the document's string table; "" when i is out of range (a
+ * validated document has none such, this guards the others). */
+static inline const char *pg_pprof_str(const pg_pprof *p, int64_t i)
+{
+    return i >= 0 && (uint64_t)i < p->n_string_table ? p->string_table[i] : "";
+}
+
 /* "type:unit:period_type:period_unit" of a document's first sample type
  * (arena copy; NULL when out of memory). */
 const char *pg_pprof_profile_type(pg_arena *a, const pg_pprof *doc);

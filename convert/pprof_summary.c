@@ -2,25 +2,16 @@
 
 #include "convert/convert.h"
 
-/* A validated document has every string index in range; this guards the
- * callers that were handed an unvalidated one. */
-static const char *pprof_str(const pg_pprof *doc, int64_t i)
-{
-    if (i < 0 || (uint64_t)i >= doc->n_string_table)
-        return "";
-    return doc->string_table[i];
-}
-
 const char *pg_pprof_profile_type(pg_arena *a, const pg_pprof *doc)
 {
     const char *t = "", *u = "", *pt = "", *pu = "";
     if (doc->n_sample_type && doc->sample_type[0]) {
-        t = pprof_str(doc, doc->sample_type[0]->type);
-        u = pprof_str(doc, doc->sample_type[0]->unit);
+        t = pg_pprof_str(doc, doc->sample_type[0]->type);
+        u = pg_pprof_str(doc, doc->sample_type[0]->unit);
     }
     if (doc->period_type) {
-        pt = pprof_str(doc, doc->period_type->type);
-        pu = pprof_str(doc, doc->period_type->unit);
+        pt = pg_pprof_str(doc, doc->period_type->type);
+        pu = pg_pprof_str(doc, doc->period_type->unit);
     }
     return pg_arena_sprintf(a, "%s:%s:%s:%s", t, u, pt, pu);
 }
@@ -30,9 +21,9 @@ const char *pg_pprof_profile_type(pg_arena *a, const pg_pprof *doc)
 static size_t default_column(const pg_pprof *doc)
 {
     if (doc->default_sample_type) {
-        const char *want = pprof_str(doc, doc->default_sample_type);
+        const char *want = pg_pprof_str(doc, doc->default_sample_type);
         for (size_t i = 0; i < doc->n_sample_type; i++)
-            if (strcmp(pprof_str(doc, doc->sample_type[i]->type), want) == 0)
+            if (strcmp(pg_pprof_str(doc, doc->sample_type[i]->type), want) == 0)
                 return i;
     }
     return doc->n_sample_type - 1;

@@ -21,11 +21,6 @@ typedef struct pprof_view {
     size_t col;            /* the value column stacks are ranked by */
 } pprof_view;
 
-static const char *str(const pg_pprof *p, int64_t i)
-{
-    return i >= 0 && (uint64_t)i < p->n_string_table ? p->string_table[i] : "";
-}
-
 static int by_id(const void *a, const void *b)
 {
     const id_slot *x = a, *y = b;
@@ -58,11 +53,11 @@ static size_t rank_column(const pg_pprof *p, const char *profile_type)
 {
     size_t fallback = p->n_sample_type - 1;
     for (size_t i = 0; i < p->n_sample_type; i++) {
-        const char *t = str(p, p->sample_type[i]->type);
+        const char *t = pg_pprof_str(p, p->sample_type[i]->type);
         size_t n = strlen(t);
         if (profile_type && strncmp(profile_type, t, n) == 0 && profile_type[n] == ':')
             return i;
-        if (p->default_sample_type && strcmp(t, str(p, p->default_sample_type)) == 0)
+        if (p->default_sample_type && strcmp(t, pg_pprof_str(p, p->default_sample_type)) == 0)
             fallback = i;
     }
     return fallback;
@@ -112,7 +107,7 @@ static void print_stack(const pprof_view *v, const Perftools__Profiles__Sample *
             if (printed > 1)
                 pg_buf_append_str(out, ";");
             long fi = l->n_line ? find_id(v->funcs, p->n_function, l->line[k]->function_id) : -1;
-            const char *name = fi >= 0 ? str(p, p->function[fi]->name) : "";
+            const char *name = fi >= 0 ? pg_pprof_str(p, p->function[fi]->name) : "";
             if (*name)
                 pg_buf_append_str(out, name);
             else
@@ -155,11 +150,11 @@ static void print_types(const pg_pprof *p, size_t col, pg_buf *out)
 {
     pg_buf_append_str(out, "  sample_types=");
     for (size_t i = 0; i < p->n_sample_type; i++)
-        pg_buf_printf(out, "%s%s/%s%s", i ? "," : "", str(p, p->sample_type[i]->type),
-                      str(p, p->sample_type[i]->unit), i == col ? "*" : "");
+        pg_buf_printf(out, "%s%s/%s%s", i ? "," : "", pg_pprof_str(p, p->sample_type[i]->type),
+                      pg_pprof_str(p, p->sample_type[i]->unit), i == col ? "*" : "");
     if (p->period_type)
-        pg_buf_printf(out, " period_type=%s/%s", str(p, p->period_type->type),
-                      str(p, p->period_type->unit));
+        pg_buf_printf(out, " period_type=%s/%s", pg_pprof_str(p, p->period_type->type),
+                      pg_pprof_str(p, p->period_type->unit));
     else
         pg_buf_append_str(out, " period_type=-");
     pg_buf_printf(out, " period=%" PRId64 "\n", p->period);

@@ -58,11 +58,7 @@ static void component(char *dst, const char *s, const char *fallback)
 static char *record_dir(const pg_profile *src, const pg_pprof *doc)
 {
     char t[DIR_COMPONENT_MAX], s[DIR_COMPONENT_MAX], ty[DIR_COMPONENT_MAX];
-    const char *type = "";
-    if (doc->n_sample_type) {
-        int64_t i = doc->sample_type[0]->type;
-        type = i >= 0 && (uint64_t)i < doc->n_string_table ? doc->string_table[i] : "";
-    }
+    const char *type = doc->n_sample_type ? pg_pprof_str(doc, doc->sample_type[0]->type) : "";
     component(t, src->tenant, "_default");
     component(s, pg_profile_label(src, "service_name"), "_unknown");
     component(ty, type, "_unknown");

@@ -80,11 +80,6 @@ const char *pg_pyro_tenant(const pg_http_request *req)
     return t ? t : "";
 }
 
-static const char *doc_str(const pg_pprof *doc, int64_t i)
-{
-    return i >= 0 && (uint64_t)i < doc->n_string_table ? doc->string_table[i] : "";
-}
-
 /* Display name of a sample type: the sent config's, else Pyroscope's
  * server default, else the type itself. */
 static const char *display_name(const char *type, const pg_pyro_stconfig_entry *cfg, size_t n_cfg)
@@ -104,7 +99,7 @@ const char *pg_pyro_name_for(const pg_pprof *doc, const pg_pyro_stconfig_entry *
     const char *types[MAX_TYPES];
     size_t n = doc->n_sample_type < MAX_TYPES ? doc->n_sample_type : MAX_TYPES;
     for (size_t i = 0; i < n; i++)
-        types[i] = doc_str(doc, doc->sample_type[i]->type);
+        types[i] = pg_pprof_str(doc, doc->sample_type[i]->type);
     /* "wall" is looked for among the types themselves, then every type is
      * classified by its display name */
     for (size_t i = 0; i < n; i++)

@@ -29,15 +29,10 @@ int pg_pyro_set_series_labels(pg_batch *b, pg_profile *p, const pg_pyro_series *
     return PG_OK;
 }
 
-static const char *doc_str(const pg_pprof *doc, int64_t i)
-{
-    return i >= 0 && (uint64_t)i < doc->n_string_table ? doc->string_table[i] : "";
-}
-
 static int doc_has_type(const pg_pprof *doc, const char *type)
 {
     for (size_t i = 0; i < doc->n_sample_type; i++)
-        if (strcmp(doc_str(doc, doc->sample_type[i]->type), type) == 0)
+        if (strcmp(pg_pprof_str(doc, doc->sample_type[i]->type), type) == 0)
             return 1;
     return 0;
 }
