@@ -275,31 +275,12 @@ static int grpc_deadline(pg_http_request *req, uint64_t start_ns, pg_error *err)
 /* Unframes and decompresses the request message into req->body. */
 static int grpc_message(pg_http_server *s, pg_http_request *req, const pg_buf *wire, pg_error *err)
 {
-    const char *enc = pg_http_request_header(req, "grpc-encoding");
-    if (!pg_decompress_supported(enc)) {
-        pg_error_set(err, PG_ERR_UNSUPPORTED,
-                     "grpc-encoding '%.64s' is not supported (supported: %s)", enc,
-                     GRPC_ACCEPT_ENCODING);
-        return PG_GRPC_UNIMPLEMENTED;
-    }
     uint64_t max_len = s->cfg.max_body_bytes > s->cfg.max_decompressed_bytes
                            ? s->cfg.max_body_bytes
                            : s->cfg.max_decompressed_bytes;
-    pg_grpc_msg msg;
-    int code = pg_grpc_unframe_unary(wire->data, wire->len, max_len, &msg, err);
-    if (code != PG_GRPC_OK)
-        return code;
-    if (msg.compressed && pg_decompress_is_identity(enc)) {
-        pg_error_set(err, PG_ERR_INVALID, "compressed flag set but no grpc-encoding was given");
-        return PG_GRPC_INTERNAL;
-    }
-    int rc = pg_decompress(req->arena, msg.compressed ? enc : NULL, msg.data, msg.len,
-                           s->cfg.max_decompressed_bytes, &req->body, &req->body_len, err);
-    if (rc == PG_ERR_LIMIT)
-        return PG_GRPC_RESOURCE_EXHAUSTED;
-    if (rc != PG_OK)
-        return PG_GRPC_INTERNAL;
-    return PG_GRPC_OK;
+    return pg_grpc_unary_message(req->arena, pg_http_request_header(req, "grpc-encoding"),
+                                 wire->data, wire->len, max_len, s->cfg.max_decompressed_bytes,
+                                 &req->body, &req->body_len, err);
 }
 
 static void grpc_accept_encoding_header(pg_http_request *req, pg_reply *out)

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "transport/decompress.h"
 #include "transport/http_server.h"
 
 int pg_grpc_frame_next(const uint8_t *buf, size_t len, uint64_t max_len, pg_grpc_msg *msg,
@@ -134,4 +135,29 @@ char *pg_grpc_percent_encode(pg_arena *a, const char *msg)
     }
     *p = '\0';
     return out;
+}
+
+int pg_grpc_unary_message(pg_arena *a, const char *encoding, const uint8_t *body, size_t len,
+                          uint64_t max_len, uint64_t max_decompressed, const uint8_t **msg,
+                          size_t *msg_len, pg_error *err)
+{
+    if (!pg_decompress_supported(encoding)) {
+        pg_error_set(err, PG_ERR_UNSUPPORTED,
+                     "grpc-encoding '%.64s' is not supported (supported: %s)", encoding,
+                     PG_DECOMPRESS_ACCEPTED);
+        return PG_GRPC_UNIMPLEMENTED;
+    }
+    pg_grpc_msg m;
+    int code = pg_grpc_unframe_unary(body, len, max_len, &m, err);
+    if (code != PG_GRPC_OK)
+        return code;
+    if (m.compressed && pg_decompress_is_identity(encoding)) {
+        pg_error_set(err, PG_ERR_INVALID, "compressed flag set but no grpc-encoding was given");
+        return PG_GRPC_INTERNAL;
+    }
+    int rc = pg_decompress(a, m.compressed ? encoding : NULL, m.data, m.len, max_decompressed, msg,
+                           msg_len, err);
+    if (rc == PG_ERR_LIMIT)
+        return PG_GRPC_RESOURCE_EXHAUSTED;
+    return rc == PG_OK ? PG_GRPC_OK : PG_GRPC_INTERNAL;
 }

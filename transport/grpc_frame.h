@@ -43,6 +43,20 @@ int pg_grpc_frame_next(const uint8_t *buf, size_t len, uint64_t max_len, pg_grpc
 int pg_grpc_unframe_unary(const uint8_t *body, size_t len, uint64_t max_len, pg_grpc_msg *msg,
                           pg_error *err);
 
+/*
+ * The request message of a unary call: unframes body (exactly one message,
+ * at most max_len bytes) and removes its grpc-encoding `encoding` when the
+ * compressed flag is set (at most max_decompressed bytes out, in arena).
+ * Returns a gRPC status: OK with *msg and *msg_len set, or UNIMPLEMENTED for an
+ * encoding pg_decompress cannot remove (or client streaming),
+ * RESOURCE_EXHAUSTED over a limit, INTERNAL for a bad frame, a compressed
+ * flag without an encoding or corrupt compressed data, INVALID_ARGUMENT for
+ * no message; err says which.
+ */
+int pg_grpc_unary_message(pg_arena *a, const char *encoding, const uint8_t *body, size_t len,
+                          uint64_t max_len, uint64_t max_decompressed, const uint8_t **msg,
+                          size_t *msg_len, pg_error *err);
+
 /* Appends prefix + message (uncompressed) to out; 0 or PG_ERR_NOMEM/LIMIT. */
 int pg_grpc_frame_append(pg_buf *out, const uint8_t *msg, size_t len);
 

@@ -180,19 +180,11 @@ static void grpc_web(pg_pyro_receiver *r, pg_http_request *req, pg_http_response
     pg_pyro_outcome_ok(&o);
     pg_error err;
     pg_error_clear(&err);
-    pg_grpc_msg msg;
-    const char *enc = pg_http_request_header(req, "grpc-encoding");
     const uint8_t *data = NULL;
     size_t len = 0;
-    int code = pg_grpc_unframe_unary(req->body, req->body_len, r->cfg->max_body_size, &msg, &err);
-    if (code == PG_GRPC_OK && msg.compressed && pg_decompress_is_identity(enc)) {
-        code = PG_GRPC_INTERNAL;
-        pg_error_set(&err, PG_ERR_INVALID, "compressed flag set but no grpc-encoding was given");
-    }
-    if (code == PG_GRPC_OK &&
-        pg_decompress(req->arena, msg.compressed ? enc : NULL, msg.data, msg.len,
-                      r->cfg->max_body_size, &data, &len, &err) != PG_OK)
-        code = err.code == PG_ERR_LIMIT ? PG_GRPC_RESOURCE_EXHAUSTED : PG_GRPC_INTERNAL;
+    int code = pg_grpc_unary_message(req->arena, pg_http_request_header(req, "grpc-encoding"),
+                                     req->body, req->body_len, r->cfg->max_body_size,
+                                     r->cfg->max_body_size, &data, &len, &err);
     if (code != PG_GRPC_OK) {
         o.grpc_status = code;
         snprintf(o.message, sizeof(o.message), "%.380s", err.msg);
