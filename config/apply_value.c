@@ -72,6 +72,16 @@ static int check_int(const pg_config_apply_ctx *ctx, const pg_config_key *k,
     return -1;
 }
 
+static int check_float(const pg_config_apply_ctx *ctx, const pg_config_key *k,
+                       const pg_config_node *v, const char *path, double val, int is_default)
+{
+    if ((k->fmin == 0 && k->fmax == 0) || (val >= k->fmin && val <= k->fmax))
+        return 0;
+    pg_config_report_error(ctx->report, v, "%s: %g is out of range: must be between %g and %g%s",
+                           path, val, k->fmin, k->fmax, DEFAULT_NOTE(is_default));
+    return -1;
+}
+
 static int apply_enum(const pg_config_apply_ctx *ctx, const pg_config_key *k, void *typed,
                       const pg_config_node *v, const char *path, int is_default)
 {
@@ -170,6 +180,7 @@ static int apply_scalar(const pg_config_apply_ctx *ctx, const pg_config_key *k, 
     int b;
     int64_t i;
     uint64_t u;
+    double f;
     char *s;
     switch (k->type) {
     case PG_CFG_BOOL:
@@ -183,6 +194,13 @@ static int apply_scalar(const pg_config_apply_ctx *ctx, const pg_config_key *k, 
         if (check_int(ctx, k, v, path, i, is_default) != 0)
             return -1;
         store(typed, k->offset, &i, sizeof(i));
+        return 0;
+    case PG_CFG_FLOAT:
+        if (pg_config_parse_float(v->scalar, &f) != 0)
+            return bad_syntax(ctx, v, path, "a decimal number such as 0.5", is_default);
+        if (check_float(ctx, k, v, path, f, is_default) != 0)
+            return -1;
+        store(typed, k->offset, &f, sizeof(f));
         return 0;
     case PG_CFG_SIZE:
         if (pg_config_parse_size(v->scalar, &u) != 0)
@@ -218,6 +236,8 @@ static const char *type_noun(pg_cfg_type t)
         return "true or false";
     case PG_CFG_INT:
         return "an integer";
+    case PG_CFG_FLOAT:
+        return "a decimal number";
     case PG_CFG_SIZE:
         return "a size";
     case PG_CFG_DURATION:

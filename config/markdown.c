@@ -24,8 +24,9 @@ static const char *type_name(pg_cfg_type t)
         [PG_CFG_STRING_LIST] = "list of strings",
         [PG_CFG_STRING_MAP] = "map of strings",
         [PG_CFG_SECTION] = "section",
+        [PG_CFG_FLOAT] = "float",
     };
-    return t > PG_CFG_END && t <= PG_CFG_SECTION ? names[t] : "?";
+    return t > PG_CFG_END && t <= PG_CFG_FLOAT ? names[t] : "?";
 }
 
 /* Table cells must not contain '|' or line breaks. */
@@ -50,6 +51,11 @@ static void bound_text(const pg_config_key *k, char *buf, size_t size)
         while (k->enum_values && k->enum_values[n])
             n++;
         pg_config_join(buf, size, k->enum_values, n);
+        return;
+    }
+    if (k->type == PG_CFG_FLOAT) {
+        if (k->fmin != 0 || k->fmax != 0)
+            snprintf(buf, size, "%g .. %g", k->fmin, k->fmax);
         return;
     }
     if (k->min == 0 && k->max == 0)

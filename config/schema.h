@@ -9,6 +9,7 @@
  *   PG_CFG_INT         int64_t         bounds: min..max
  *   PG_CFG_SIZE        uint64_t bytes  "4MiB", "512KiB", "64MB", plain numbers = bytes
  *   PG_CFG_DURATION    uint64_t ms     "200ms", "5s", "1m", "1h"; plain numbers are rejected
+ *   PG_CFG_FLOAT       double          decimal number; bounds: fmin..fmax (both 0: none)
  *   PG_CFG_STRING      char *          NULL when unset and no default
  *   PG_CFG_ENDPOINT    char *          "host:port"; checked, and collected so that two
  *                                      listeners on one address are reported
@@ -39,6 +40,7 @@ typedef enum pg_cfg_type {
     PG_CFG_STRING_LIST,
     PG_CFG_STRING_MAP,
     PG_CFG_SECTION,
+    PG_CFG_FLOAT,
 } pg_cfg_type;
 
 typedef struct pg_str_list {
@@ -58,6 +60,7 @@ typedef struct pg_config_key {
     size_t offset;
     const char *default_value; /* textual, parsed like user input; NULL = none */
     int64_t min, max;          /* INT, SIZE, DURATION(ms); min == max == 0: unbounded */
+    double fmin, fmax;         /* FLOAT; fmin == fmax == 0: unbounded */
     const char *help;
     const char *const *enum_values;       /* ENUM: NULL-terminated */
     const struct pg_config_key *children; /* SECTION */

@@ -1,7 +1,10 @@
 #include "config/values.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -54,6 +57,21 @@ int pg_config_parse_int(const char *s, int64_t *out)
             return PG_ERR_INVALID;
         *out = (int64_t)v;
     }
+    return 0;
+}
+
+int pg_config_parse_float(const char *s, double *out)
+{
+    /* strtod also takes "inf", "nan" and hex floats; a config value must be
+     * plain decimal, so the characters are checked first */
+    if (!*s || strspn(s, "+-0123456789.eE") != strlen(s))
+        return PG_ERR_INVALID;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || !end || *end != '\0' || !isfinite(v))
+        return PG_ERR_INVALID;
+    *out = v;
     return 0;
 }
 

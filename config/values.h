@@ -5,6 +5,7 @@
  *
  *   bool      true | false
  *   int       optional sign and decimal digits
+ *   float     a finite decimal number such as 0.5, 1.5 or 2
  *   size      <digits>[B|KB|MB|GB|TB|KiB|MiB|GiB|TiB]   (K/M/G/T = 1000^n, Ki/Mi/Gi/Ti = 1024^n)
  *   duration  one or more <digits><ms|s|m|h>, e.g. 250ms, 10s, 1m30s, 2h
  *   endpoint  host:port or [ipv6]:port, port 1..65535, host non-empty
@@ -18,6 +19,8 @@
 /* All return 0 on success and PG_ERR_INVALID otherwise; *out is untouched then. */
 int pg_config_parse_bool(const char *s, int *out);
 int pg_config_parse_int(const char *s, int64_t *out);
+/* Decimal notation only ("0.5", "1.5", "2", "1e3"); no inf, nan or hex. */
+int pg_config_parse_float(const char *s, double *out);
 
 /* Splits an endpoint. host receives the host without brackets. On failure
  * *why (if not NULL) names the problem in a few words. */

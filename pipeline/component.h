@@ -14,7 +14,11 @@
  *                 the call; keep a copy (pg_batch_clone/append_copy) to use it
  *                 later. Returns a classified result (pipeline/consume.h).
  *   worker_stop   on each worker thread at shutdown, receivers first: stop
- *                 accepting, flush per-worker buffers downstream
+ *                 accepting, flush per-worker buffers downstream. An
+ *                 exporter that sends from the worker loop drains here: it
+ *                 returns at once and keeps its handles open until its queue
+ *                 is empty or w->stop_deadline_ms passes; the worker thread
+ *                 ends when the loop has no handles left
  *   shutdown      main thread, after all workers stopped; drains what was
  *                 accepted until deadline_ms (monotonic ms, see pg_now_ms());
  *                 safe to call twice and without start

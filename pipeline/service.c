@@ -263,8 +263,10 @@ static int start_workers(pg_service *svc, pg_error *err)
 static void stop_workers(pg_service *svc)
 {
     for (int i = 0; i < svc->workers; i++)
-        if (svc->threads && svc->threads[i].thread_started)
+        if (svc->threads && svc->threads[i].thread_started) {
+            svc->threads[i].worker.stop_deadline_ms = svc->deadline_ms;
             uv_async_send(&svc->threads[i].stop_async);
+        }
     for (int i = 0; i < svc->workers; i++) {
         pg_worker_thread *wt = &svc->threads[i];
         if (!svc->threads || !wt->thread_started)

@@ -8,12 +8,16 @@
 #ifndef PG_PIPELINE_WORKER_H
 #define PG_PIPELINE_WORKER_H
 
+#include <stdint.h>
 #include <uv.h>
 
 typedef struct pg_worker {
     int id; /* 0 .. count-1, usable as an index into per-worker state */
     uv_loop_t *loop;
     struct pg_service *service;
+    /* Set before worker_stop runs: the monotonic instant (pg_now_ms()) by
+     * which a draining component must have closed its handles. */
+    uint64_t stop_deadline_ms;
 } pg_worker;
 
 #endif

@@ -7,13 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
+/* upper bounds of the histogram buckets, in microseconds */
+static const uint64_t bucket_bounds_us[] = {5000,     10000,    25000,   50000,   100000,
+                                            250000,   500000,   1000000, 2500000, 5000000,
+                                            10000000, 30000000, 60000000};
+#define N_BUCKETS (sizeof(bucket_bounds_us) / sizeof(bucket_bounds_us[0]))
+
 struct pg_metric {
     pg_metric *next;
     pg_metric_type type;
     char *name;
     char *help;
     char *labels;
-    atomic_llong value;
+    atomic_llong value;                  /* histograms: the sum in microseconds */
+    atomic_llong buckets[N_BUCKETS + 1]; /* histograms: per bucket, the last is +Inf */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -57,6 +64,8 @@ static pg_metric *metric_register(pg_metric_type type, const char *name, const c
         m->help = xstrdup(help ? help : "");
         m->labels = xstrdup(labels);
         atomic_init(&m->value, 0);
+        for (size_t b = 0; b <= N_BUCKETS; b++)
+            atomic_init(&m->buckets[b], 0);
         /* append so that the output keeps registration order, which keeps
          * metrics of one family together */
         pg_metric **tail = &registry_head;
@@ -76,6 +85,28 @@ pg_metric *pg_metric_counter(const char *name, const char *help, const char *lab
 pg_metric *pg_metric_gauge(const char *name, const char *help, const char *labels)
 {
     return metric_register(PG_METRIC_GAUGE, name, help, labels);
+}
+
+pg_metric *pg_metric_histogram(const char *name, const char *help, const char *labels)
+{
+    return metric_register(PG_METRIC_HISTOGRAM, name, help, labels);
+}
+
+void pg_metric_observe_us(pg_metric *m, uint64_t microseconds)
+{
+    size_t b = 0;
+    while (b < N_BUCKETS && microseconds > bucket_bounds_us[b])
+        b++;
+    atomic_fetch_add_explicit(&m->buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->value, (long long)microseconds, memory_order_relaxed);
+}
+
+int64_t pg_metric_histogram_count(const pg_metric *m)
+{
+    int64_t n = 0;
+    for (size_t b = 0; b <= N_BUCKETS; b++)
+        n += atomic_load_explicit(&((pg_metric *)m)->buckets[b], memory_order_relaxed);
+    return n;
 }
 
 void pg_metric_add(pg_metric *m, int64_t delta)
@@ -113,8 +144,31 @@ static long resident_bytes(void)
     return resident * sysconf(_SC_PAGESIZE);
 }
 
+static void render_histogram(pg_buf *out, const pg_metric *m)
+{
+    const char *sep = m->labels[0] ? "," : "";
+    long long cumulative = 0;
+    for (size_t b = 0; b <= N_BUCKETS; b++) {
+        cumulative += atomic_load_explicit(&((pg_metric *)m)->buckets[b], memory_order_relaxed);
+        if (b < N_BUCKETS)
+            pg_buf_printf(out, "%s_bucket{%s%sle=\"%g\"} %lld\n", m->name, m->labels, sep,
+                          (double)bucket_bounds_us[b] / 1e6, cumulative);
+        else
+            pg_buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %lld\n", m->name, m->labels, sep,
+                          cumulative);
+    }
+    long long sum_us = atomic_load_explicit(&((pg_metric *)m)->value, memory_order_relaxed);
+    const char *open = m->labels[0] ? "{" : "", *close = m->labels[0] ? "}" : "";
+    pg_buf_printf(out, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %lld\n", m->name, open, m->labels, close,
+                  (double)sum_us / 1e6, m->name, open, m->labels, close, cumulative);
+}
+
 static void render_value(pg_buf *out, const pg_metric *m)
 {
+    if (m->type == PG_METRIC_HISTOGRAM) {
+        render_histogram(out, m);
+        return;
+    }
     long long v = (long long)atomic_load_explicit(&((pg_metric *)m)->value, memory_order_relaxed);
     if (m->labels[0])
         pg_buf_printf(out, "%s{%s} %lld\n", m->name, m->labels, v);
@@ -137,7 +191,9 @@ void pg_metrics_render(pg_buf *out)
         if (seen)
             continue;
         pg_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name,
-                      m->type == PG_METRIC_COUNTER ? "counter" : "gauge");
+                      m->type == PG_METRIC_COUNTER ? "counter"
+                      : m->type == PG_METRIC_GAUGE ? "gauge"
+                                                   : "histogram");
         for (pg_metric *s = m; s; s = s->next)
             if (strcmp(s->name, m->name) == 0)
                 render_value(out, s);

@@ -19,12 +19,20 @@ typedef struct pg_metric pg_metric;
 typedef enum pg_metric_type {
     PG_METRIC_COUNTER,
     PG_METRIC_GAUGE,
+    PG_METRIC_HISTOGRAM,
 } pg_metric_type;
 
 /* labels may be NULL or "" for none. Never returns NULL (aborts only if the
  * process is out of memory at start-up). */
 pg_metric *pg_metric_counter(const char *name, const char *help, const char *labels);
 pg_metric *pg_metric_gauge(const char *name, const char *help, const char *labels);
+
+/* A histogram of durations in seconds with fixed buckets (5 ms .. 60 s),
+ * rendered as _bucket{le=...}, _sum and _count. */
+pg_metric *pg_metric_histogram(const char *name, const char *help, const char *labels);
+void pg_metric_observe_us(pg_metric *m, uint64_t microseconds);
+/* Histograms: the number of observations. */
+int64_t pg_metric_histogram_count(const pg_metric *m);
 
 void pg_metric_add(pg_metric *m, int64_t delta);
 void pg_metric_set(pg_metric *m, int64_t value);
