@@ -32,6 +32,7 @@ typedef struct demo {
     char *grpc_endpoint;
     int64_t neg;
     int64_t atleast;
+    double factor;
 } demo;
 
 static const char *const modes[] = {"fast", "safe", "off", NULL};
@@ -94,6 +95,12 @@ static const pg_config_key demo_keys[] = {
     {.name = "grpc", .type = PG_CFG_SECTION, .offset = offsetof(demo, grpc), .children = grpc_keys},
     {.name = "neg", .type = PG_CFG_INT, .offset = offsetof(demo, neg), .min = -10, .max = 0},
     {.name = "atleast", .type = PG_CFG_INT, .offset = offsetof(demo, atleast), .min = 5, .max = 0},
+    {.name = "factor",
+     .type = PG_CFG_FLOAT,
+     .offset = offsetof(demo, factor),
+     .default_value = "1.5",
+     .fmin = 1,
+     .fmax = 10},
     PG_CONFIG_END,
 };
 
@@ -291,7 +298,8 @@ static void test_bounds(void **state)
                                "limit: 1000\n"
                                "timeout: 2m\n"
                                "neg: 1\n"
-                               "atleast: 4\n",
+                               "atleast: 4\n"
+                               "factor: 0.5\n",
                                &d);
     pg_config_report *r = f->report;
     assert_true(
@@ -304,7 +312,9 @@ static void test_bounds(void **state)
         report_has(r, "c.yaml:4:6: error: neg: 1 is out of range: must be between -10 and 0"));
     assert_true(
         report_has(r, "c.yaml:5:10: error: atleast: 4 is out of range: must be at least 5"));
-    assert_int_equal(errors, 5);
+    assert_true(
+        report_has(r, "c.yaml:6:9: error: factor: 0.5 is out of range: must be between 1 and 10"));
+    assert_int_equal(errors, 6);
 }
 
 static void test_bounds_edges_accepted(void **state)
@@ -316,7 +326,16 @@ static void test_bounds_edges_accepted(void **state)
     assert_int_equal(d.count, 1);
     assert_int_equal(d.limit, 1024);
     assert_int_equal(d.timeout_ms, 100);
-    assert_int_equal(apply_text(f, "count: 100\nlimit: 64MiB\ntimeout: 1m\n", &d), 0);
+    assert_int_equal(apply_text(f, "count: 100\nlimit: 64MiB\ntimeout: 1m\nfactor: 10\n", &d), 0);
+    assert_true(d.factor == 10.0);
+    assert_int_equal(apply_text(f, "factor: 2.25\n", &d), 0);
+    assert_true(d.factor == 2.25);
+    assert_int_equal(apply_text(f, "count: 5\n", &d), 0);
+    assert_true(d.factor == 1.5);
+    assert_int_equal(apply_text(f, "factor: fast\n", &d), 1);
+    assert_true(report_has(f->report,
+                           "c.yaml:1:9: error: factor: expected a decimal number such as 0.5, got "
+                           "'fast'"));
 }
 
 static void test_unknown_and_required(void **state)
@@ -393,7 +412,7 @@ static void test_not_a_map_and_prefix(void **state)
         report_has(f->report, "c.yaml:2:8: error: service.count: 0 is out of range: must be"));
     assert_true(report_has(f->report, "c.yaml:3:1: error: unknown key 'what' in service; allowed "
                                       "keys: flag, count, limit, timeout, name, endpoint, mode, "
-                                      "tags, headers, tls, grpc, neg, atleast, pipelines"));
+                                      "tags, headers, tls, grpc, neg, atleast, factor, pipelines"));
     assert_int_equal(pg_config_report_errors(f->report), 3);
 }
 

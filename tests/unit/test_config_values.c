@@ -103,6 +103,28 @@ static void test_ints_and_bools(void **state)
     assert_int_not_equal(pg_config_parse_bool("1", &b), 0);
 }
 
+static void test_floats(void **state)
+{
+    (void)state;
+    double v = -1;
+    assert_int_equal(pg_config_parse_float("1.5", &v), 0);
+    assert_true(v == 1.5);
+    assert_int_equal(pg_config_parse_float("2", &v), 0);
+    assert_true(v == 2.0);
+    assert_int_equal(pg_config_parse_float("-0.25", &v), 0);
+    assert_true(v == -0.25);
+    assert_int_equal(pg_config_parse_float("1e3", &v), 0);
+    assert_true(v == 1000.0);
+    /* strtod would take these; a config value must be plain decimal */
+    assert_int_not_equal(pg_config_parse_float("inf", &v), 0);
+    assert_int_not_equal(pg_config_parse_float("nan", &v), 0);
+    assert_int_not_equal(pg_config_parse_float("0x1p3", &v), 0);
+    assert_int_not_equal(pg_config_parse_float("1e999", &v), 0);
+    assert_int_not_equal(pg_config_parse_float("", &v), 0);
+    assert_int_not_equal(pg_config_parse_float("1.5s", &v), 0);
+    assert_true(v == 1000.0);
+}
+
 static void test_endpoints(void **state)
 {
     (void)state;
@@ -186,8 +208,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_durations),      cmocka_unit_test(test_sizes),
-        cmocka_unit_test(test_ints_and_bools), cmocka_unit_test(test_endpoints),
-        cmocka_unit_test(test_overlap),        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_ints_and_bools), cmocka_unit_test(test_floats),
+        cmocka_unit_test(test_endpoints),      cmocka_unit_test(test_overlap),
+        cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
