@@ -13,6 +13,7 @@ extern const pg_component_def pg_batch_processor_def;
 extern const pg_component_def pg_convert_processor_def;
 extern const pg_component_def pg_file_exporter_def;
 extern const pg_component_def pg_debug_exporter_def;
+extern const pg_component_def pg_pyroscope_exporter_def;
 /* --- end of component table externs --- */
 
 static const pg_component_def *const registry[] = {
@@ -23,6 +24,7 @@ static const pg_component_def *const registry[] = {
     &pg_convert_processor_def,
     &pg_file_exporter_def,
     &pg_debug_exporter_def,
+    &pg_pyroscope_exporter_def,
     /* --- end of component table entries --- */
     NULL,
 };
