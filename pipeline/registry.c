@@ -13,6 +13,8 @@ extern const pg_component_def pg_batch_processor_def;
 extern const pg_component_def pg_convert_processor_def;
 extern const pg_component_def pg_file_exporter_def;
 extern const pg_component_def pg_debug_exporter_def;
+extern const pg_component_def pg_otlp_exporter_def;
+extern const pg_component_def pg_otlphttp_exporter_def;
 extern const pg_component_def pg_pyroscope_exporter_def;
 /* --- end of component table externs --- */
 
@@ -24,6 +26,8 @@ static const pg_component_def *const registry[] = {
     &pg_convert_processor_def,
     &pg_file_exporter_def,
     &pg_debug_exporter_def,
+    &pg_otlp_exporter_def,
+    &pg_otlphttp_exporter_def,
     &pg_pyroscope_exporter_def,
     /* --- end of component table entries --- */
     NULL,
