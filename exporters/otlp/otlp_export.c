@@ -101,6 +101,13 @@ static uint32_t export_tenant(pg_component *self, pg_worker *w, const pg_batch *
 
 int pg_otlp_export_consume(pg_component *self, pg_worker *w, pg_batch *b, pg_consume_result *res)
 {
+    pg_otlp_export *st = self->state;
+    /* Decided for the whole batch first: refusing one tenant's share after
+     * another's was queued would make the client resend (and duplicate) it. */
+    if (pg_delivery_full(st->delivery, (uint32_t)b->count)) {
+        pg_delivery_overflow(st->delivery, (uint32_t)b->count, res);
+        return res->status;
+    }
     pg_arena *a = pg_arena_new(0, 0);
     const char **tenants = NULL;
     size_t n = 0;

@@ -213,6 +213,12 @@ static int pyro_consume(pg_component *self, pg_worker *w, pg_batch *b, pg_consum
 {
     pyro_state *st = self->state;
     const pg_pyroscope_exporter_config *cfg = self->config;
+    /* Decided for the whole batch first: refusing one tenant's share after
+     * another's was queued would make the client resend (and duplicate) it. */
+    if (pg_delivery_full(st->d, (uint32_t)b->count)) {
+        pg_delivery_overflow(st->d, (uint32_t)b->count, res);
+        return res->status;
+    }
     consume_ctx c = {.self = self, .w = w, .res = res};
     pg_pyroexp_sink sink = {.full = sink_full, .emit = sink_emit, .arg = &c};
     pg_pyroexp_stats s;
