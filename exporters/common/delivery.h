@@ -76,6 +76,13 @@ pg_delivery_request *pg_delivery_request_new(const char *path, const char *conte
 int pg_delivery_request_add_header(pg_delivery_request *r, const char *name, const char *value);
 /* Takes ownership of body (malloc'd). */
 void pg_delivery_request_set_body(pg_delivery_request *r, uint8_t *body, size_t len);
+/* new + add_header for each of headers + set_body in one call. Takes
+ * ownership of body (malloc'd) in every case; NULL (and err) when out of
+ * memory. */
+pg_delivery_request *pg_delivery_request_build(const char *path, const char *content_type,
+                                               const char *tenant, uint32_t profiles,
+                                               const pg_http_header *headers, size_t n_headers,
+                                               uint8_t *body, size_t len, pg_error *err);
 /* Only for requests that were never submitted. NULL accepted. */
 void pg_delivery_request_free(pg_delivery_request *r);
 

@@ -46,6 +46,26 @@ int pg_delivery_request_add_header(pg_delivery_request *r, const char *name, con
     return PG_OK;
 }
 
+pg_delivery_request *pg_delivery_request_build(const char *path, const char *content_type,
+                                               const char *tenant, uint32_t profiles,
+                                               const pg_http_header *headers, size_t n_headers,
+                                               uint8_t *body, size_t len, pg_error *err)
+{
+    pg_delivery_request *r = pg_delivery_request_new(path, content_type, tenant, profiles);
+    for (size_t i = 0; r && i < n_headers; i++)
+        if (pg_delivery_request_add_header(r, headers[i].name, headers[i].value) != PG_OK) {
+            pg_delivery_request_free(r);
+            r = NULL;
+        }
+    if (!r) {
+        free(body);
+        pg_error_set(err, PG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    pg_delivery_request_set_body(r, body, len);
+    return r;
+}
+
 void pg_delivery_request_set_body(pg_delivery_request *r, uint8_t *body, size_t len)
 {
     free(r->body);

@@ -4,41 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
-
 #include "exporters/common/pprof_docs.h"
 #include "exporters/file/file_encode.h"
 #include "exporters/file/file_labels.h"
 #include "exporters/file/file_tree.h"
+#include "transport/compress.h"
 
 #define DIR_COMPONENT_MAX 128
-
-static int gzip_bytes(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
-{
-    z_stream z;
-    memset(&z, 0, sizeof(z));
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return PG_ERR_NOMEM;
-    uLong cap = deflateBound(&z, (uLong)len);
-    uint8_t *buf = malloc(cap ? cap : 1);
-    if (!buf) {
-        deflateEnd(&z);
-        return PG_ERR_NOMEM;
-    }
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)len;
-    z.next_out = buf;
-    z.avail_out = (uInt)cap;
-    int zr = len > UINT32_MAX ? Z_BUF_ERROR : deflate(&z, Z_FINISH);
-    *out_len = z.total_out;
-    deflateEnd(&z);
-    if (zr != Z_STREAM_END) {
-        free(buf);
-        return PG_ERR_LIMIT;
-    }
-    *out = buf;
-    return PG_OK;
-}
 
 static void component(char *dst, const char *s, const char *fallback)
 {
@@ -71,7 +43,7 @@ static int new_record(pg_pprof_docs *docs, size_t i, pg_file_record **out)
     uint8_t *data = NULL;
     size_t len = 0;
     if (e->payload) {
-        int rc = gzip_bytes(e->data, e->len, &data, &len);
+        int rc = pg_compress(PG_COMPRESSION_GZIP, e->data, e->len, &data, &len);
         if (rc != PG_OK)
             return rc;
     } else if (!(data = pg_pprof_docs_take(docs, i, &len))) {

@@ -37,21 +37,8 @@ static pg_delivery_request *make_call(pg_component *self, const char *tenant, pg
     if (pg_otlp_grpc_call_build((pg_compression)cfg->compression, cfg->delivery.timeout_ms,
                                 body->data, body->len, &call, err) != PG_OK)
         return NULL;
-    pg_delivery_request *r =
-        pg_delivery_request_new(PG_OTLP_GRPC_PATH, "application/grpc", tenant, body->profiles);
-    for (size_t i = 0; r && i < call.n_headers; i++)
-        if (pg_delivery_request_add_header(r, call.headers[i].name, call.headers[i].value) !=
-            PG_OK) {
-            pg_delivery_request_free(r);
-            r = NULL;
-        }
-    if (!r) {
-        free(call.body);
-        pg_error_set(err, PG_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    pg_delivery_request_set_body(r, call.body, call.len);
-    return r;
+    return pg_delivery_request_build(PG_OTLP_GRPC_PATH, "application/grpc", tenant, body->profiles,
+                                     call.headers, call.n_headers, call.body, call.len, err);
 }
 
 static int otlp_create(pg_component *self, pg_error *err)

@@ -165,19 +165,13 @@ static int sink_emit(void *arg, pg_pyroexp_request *r, pg_error *err)
     consume_ctx *c = arg;
     pyro_state *st = c->self->state;
     const pg_pyroscope_exporter_config *cfg = c->self->config;
-    pg_delivery_request *dr =
-        pg_delivery_request_new(r->path, r->content_type, r->tenant, r->profiles);
-    int rc = dr ? PG_OK : PG_ERR_NOMEM;
-    if (rc == PG_OK && cfg->api == PG_PYROEXP_API_PUSH &&
-        (pg_delivery_request_add_header(dr, "Connect-Protocol-Version", "1") != PG_OK ||
-         pg_delivery_request_add_header(dr, "Connect-Timeout-Ms", st->timeout_ms) != PG_OK))
-        rc = PG_ERR_NOMEM;
-    if (rc != PG_OK) {
-        free(r->body);
-        pg_delivery_request_free(dr);
-        return pg_error_set(err, rc, "out of memory");
-    }
-    pg_delivery_request_set_body(dr, r->body, r->len);
+    const pg_http_header connect[] = {{"Connect-Protocol-Version", "1"},
+                                      {"Connect-Timeout-Ms", st->timeout_ms}};
+    size_t n_headers = cfg->api == PG_PYROEXP_API_PUSH ? 2 : 0;
+    pg_delivery_request *dr = pg_delivery_request_build(
+        r->path, r->content_type, r->tenant, r->profiles, connect, n_headers, r->body, r->len, err);
+    if (!dr)
+        return PG_ERR_NOMEM;
     pg_consume_result one;
     pg_consume_result_init(&one);
     if (pg_delivery_submit(st->d, c->w, dr, &one) != PG_CONSUME_OK)
