@@ -152,3 +152,14 @@ void *pg_otlp_export_destroy(pg_component *self)
     self->state = NULL;
     return own;
 }
+
+void pg_otlp_export_partial(pg_component *self, const pg_delivery_request *req, int64_t rejected,
+                            const char *message, pg_delivery_outcome *out)
+{
+    uint32_t n = req ? pg_delivery_request_profiles(req) : 0;
+    out->rejected = rejected <= 0 ? 0 : rejected > (int64_t)n ? n : (uint32_t)rejected;
+    snprintf(out->message, sizeof(out->message), "%s", message);
+    /* rejections are logged by the chain with its counts */
+    if (self && rejected <= 0 && message[0])
+        PG_CLOG(self, PG_LOG_WARN, "partial success without rejections: %s", message);
+}

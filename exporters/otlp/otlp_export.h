@@ -53,4 +53,10 @@ void pg_otlp_export_shutdown(pg_component *self, uint64_t deadline_ms);
  * for the caller to free. */
 void *pg_otlp_export_destroy(pg_component *self);
 
+/* A delivered request's partial_success: rejected profiles (capped at what
+ * the request carried) go into out for the chain to count and log; a
+ * message without rejections (a warning) is logged here. */
+void pg_otlp_export_partial(pg_component *self, const pg_delivery_request *req, int64_t rejected,
+                            const char *message, pg_delivery_outcome *out);
+
 #endif

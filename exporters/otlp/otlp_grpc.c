@@ -8,6 +8,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/clock.h"
+#include "exporters/otlp/otlp_export.h"
 #include "model/json_pb.h"
 #include "model/otlp.h"
 #include "model/otlp_wire.h"
@@ -259,10 +260,5 @@ void pg_otlp_grpc_classify(void *arg, const pg_delivery_request *req,
                  r.message[0] ? ": " : "", r.message);
         return;
     }
-    uint32_t n = req ? pg_delivery_request_profiles(req) : 0;
-    out->rejected = r.rejected <= 0 ? 0 : r.rejected > (int64_t)n ? n : (uint32_t)r.rejected;
-    snprintf(out->message, sizeof(out->message), "%s", r.message);
-    if (self && (r.rejected > 0 || r.message[0]))
-        PG_CLOG(self, PG_LOG_WARN, "partial success: the server rejected %lld profiles: %s",
-                (long long)r.rejected, r.message[0] ? r.message : "(no message)");
+    pg_otlp_export_partial(self, req, r.rejected, r.message, out);
 }

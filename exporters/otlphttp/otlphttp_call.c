@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/arena.h"
+#include "exporters/otlp/otlp_export.h"
 #include "exporters/otlphttp/otlphttp_exporter.h"
 #include "model/otlp.h"
 #include "pipeline/component.h"
@@ -117,10 +118,5 @@ void pg_otlphttp_classify(void *arg, const pg_delivery_request *req,
             snprintf(out->message, sizeof(out->message), "%s", r.message);
         return;
     }
-    uint32_t n = req ? pg_delivery_request_profiles(req) : 0;
-    out->rejected = r.rejected <= 0 ? 0 : r.rejected > (int64_t)n ? n : (uint32_t)r.rejected;
-    snprintf(out->message, sizeof(out->message), "%s", r.message);
-    if (self && (r.rejected > 0 || r.message[0]))
-        PG_CLOG(self, PG_LOG_WARN, "partial success: the server rejected %lld profiles: %s",
-                (long long)r.rejected, r.message[0] ? r.message : "(no message)");
+    pg_otlp_export_partial(self, req, r.rejected, r.message, out);
 }

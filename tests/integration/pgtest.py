@@ -200,6 +200,27 @@ def metric(port, name, labels_substr=""):
     return None
 
 
+def metric_sum(port, name, *labels):
+    """Sum of the samples of `name` whose label text holds every one of
+    labels (label order is not part of the contract)."""
+    _, body = http_get("http://127.0.0.1:%d/metrics" % port)
+    total = 0.0
+    for line in body.decode().splitlines():
+        if line.startswith(name + "{") and all(x in line for x in labels):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def wait_for(fn, timeout=30.0):
+    """Polls fn until it returns true or timeout passes; returns its last answer."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if fn():
+            return True
+        time.sleep(0.05)
+    return fn()
+
+
 def gz(data):
     return gzip.compress(data)
 

@@ -32,26 +32,6 @@ with open(pgtest.OTLP_V110, "rb") as f:
 RETRY = "retry_on_failure: {initial_interval: 100ms, max_interval: 500ms, max_elapsed_time: 30s}"
 
 
-def wait_for(fn, timeout=30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return fn()
-
-
-def metric(port, name, *labels):
-    """Sum of the samples of `name` whose label text holds every one of
-    labels (label order is not part of the contract)."""
-    _, body = pgtest.http_get("http://127.0.0.1:%d/metrics" % port)
-    total = 0.0
-    for line in body.decode().splitlines():
-        if line.startswith(name + "{") and all(x in line for x in labels):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def send_inputs(grpc_port, pyro_port):
     """The fixture as tenant-a over gRPC, the Go CPU pprof as tenant-b over /ingest."""
     channel = grpc.insecure_channel("127.0.0.1:%d" % grpc_port)
@@ -160,16 +140,16 @@ service:
     pg = pgtest.Profgate(cfg).start(wait_ports=(grpc_port, pyro_port, mport))
     try:
         send_inputs(grpc_port, pyro_port)
-        check(wait_for(lambda: len(gz.ok_calls()) >= 2 and len(plain.ok_calls()) >= 2),
+        check(pgtest.wait_for(lambda: len(gz.ok_calls()) >= 2 and len(plain.ok_calls()) >= 2),
               "both destinations got two calls (gz %d, plain %d)" % (len(gz.ok_calls()), len(plain.ok_calls())))
-        check(wait_for(lambda: metric(mport, "profgate_exporter_sent_bytes_total", 'exporter="otlp/plain"') > 0
-                       and metric(mport, "profgate_exporter_sent_bytes_total", 'exporter="otlp/gz"') > 0),
+        check(pgtest.wait_for(lambda: pgtest.metric_sum(mport, "profgate_exporter_sent_bytes_total", 'exporter="otlp/plain"') > 0
+                       and pgtest.metric_sum(mport, "profgate_exporter_sent_bytes_total", 'exporter="otlp/gz"') > 0),
               "sent bytes counted")
         time.sleep(0.3)  # the last metric updates follow the answers
-        retries = metric(mport, "profgate_exporter_retries_total", 'exporter="otlp/gz"')
-        partial = metric(mport, "profgate_exporter_failed_profiles_total", 'exporter="otlp/gz"', 'reason="partial"')
-        gz_bytes = metric(mport, "profgate_exporter_sent_bytes_total", 'exporter="otlp/gz"')
-        plain_bytes = metric(mport, "profgate_exporter_sent_bytes_total", 'exporter="otlp/plain"')
+        retries = pgtest.metric_sum(mport, "profgate_exporter_retries_total", 'exporter="otlp/gz"')
+        partial = pgtest.metric_sum(mport, "profgate_exporter_failed_profiles_total", 'exporter="otlp/gz"', 'reason="partial"')
+        gz_bytes = pgtest.metric_sum(mport, "profgate_exporter_sent_bytes_total", 'exporter="otlp/gz"')
+        plain_bytes = pgtest.metric_sum(mport, "profgate_exporter_sent_bytes_total", 'exporter="otlp/plain"')
     finally:
         rc = pg.stop()
         gz.stop()
@@ -230,7 +210,7 @@ service:
         self.pg = pgtest.Profgate(cfg, name=name).start(wait_ports=(self.grpc, self.http, self.metrics))
 
     def accepted(self):
-        return sum(metric(self.metrics, "profgate_receiver_accepted_profiles_total", 'transport="%s"' % t)
+        return sum(pgtest.metric_sum(self.metrics, "profgate_receiver_accepted_profiles_total", 'transport="%s"' % t)
                    for t in ("grpc", "http"))
 
     def profiles(self):
@@ -294,10 +274,10 @@ service:
     try:
         send_inputs(grpc_port, pyro_port)
         for b in downs:
-            check(wait_for(lambda: b.accepted() >= n_expected),
+            check(pgtest.wait_for(lambda: b.accepted() >= n_expected),
                   "%s accepted %s of %d profiles" % (b.name, b.accepted(), n_expected))
         for exp in ("otlp", "otlphttp/proto", "otlphttp/json"):
-            failed = sum(metric(mport, "profgate_exporter_failed_profiles_total",
+            failed = sum(pgtest.metric_sum(mport, "profgate_exporter_failed_profiles_total",
                                 'exporter="%s"' % exp, 'reason="%s"' % r)
                          for r in ("permanent", "retries_exhausted", "convert", "encode", "partial"))
             check(failed == 0, "%s: nothing failed (%s)" % (exp, failed))

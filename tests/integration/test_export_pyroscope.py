@@ -53,25 +53,6 @@ def push_pb():
     return pyroscope_push_pb2
 
 
-def wait_for(fn, timeout=30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return fn()
-
-
-def metric_sum(port, name, *labels):
-    """Sum of the samples of name whose label text holds every one of labels."""
-    _, body = pgtest.http_get("http://127.0.0.1:%d/metrics" % port)
-    total = 0.0
-    for line in body.decode().splitlines():
-        if line.startswith(name + "{") and all(x in line for x in labels):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def start_a(api, b_port):
     pa, oa, ma = pgtest.free_port(), pgtest.free_port(), pgtest.free_port()
     ext = ", ".join("%s: %s" % kv for kv in EXTERNAL.items())
@@ -215,10 +196,10 @@ def run(api):
     try:
         n = send_inputs(pa, oa)
         sent = "profgate_exporter_sent_profiles_total"
-        ok = wait_for(lambda: metric_sum(ma, sent, 'exporter="pyroscope"') >= n and
-                      metric_sum(ma, sent, 'exporter="file"') >= n)
-        check(ok, "%s: exporter sent all %d profiles (%s)" % (api, n, metric_sum(ma, sent, 'exporter="pyroscope"')))
-        check(metric_sum(ma, "profgate_exporter_failed_profiles_total", 'exporter="pyroscope"') == 0,
+        ok = pgtest.wait_for(lambda: pgtest.metric_sum(ma, sent, 'exporter="pyroscope"') >= n and
+                      pgtest.metric_sum(ma, sent, 'exporter="file"') >= n)
+        check(ok, "%s: exporter sent all %d profiles (%s)" % (api, n, pgtest.metric_sum(ma, sent, 'exporter="pyroscope"')))
+        check(pgtest.metric_sum(ma, "profgate_exporter_failed_profiles_total", 'exporter="pyroscope"') == 0,
               "%s: nothing failed" % api)
         check(b.refused("push") + b.refused("ingest") == 0, "%s: B refused nothing" % api)
         accepted = b.accepted("push") + b.accepted("ingest")
@@ -281,11 +262,11 @@ service:
         r = pyrotest.http_request(pa, "POST", pyrotest.ingest_target({"name": "svc", "format": "pprof"}),
                                   [("Content-Type", "application/octet-stream"), ("X-Scope-OrgID", "t-9")], CPU)
         check(r is not None and r.status == 200, "connect: upload accepted: %r" % r)
-        m = lambda name, ex, *more: metric_sum(ma, name, 'exporter="%s"' % ex, *more)  # noqa: E731
-        check(wait_for(lambda: m("profgate_exporter_sent_profiles_total", "pyroscope/retried") == 1),
+        m = lambda name, ex, *more: pgtest.metric_sum(ma, name, 'exporter="%s"' % ex, *more)  # noqa: E731
+        check(pgtest.wait_for(lambda: m("profgate_exporter_sent_profiles_total", "pyroscope/retried") == 1),
               "connect: data_loss retried, then delivered")
         check(m("profgate_exporter_retries_total", "pyroscope/retried") >= 1, "connect: the retry was counted")
-        check(wait_for(lambda: m("profgate_exporter_failed_profiles_total", "pyroscope/given_up",
+        check(pgtest.wait_for(lambda: m("profgate_exporter_failed_profiles_total", "pyroscope/given_up",
                                  'reason="permanent"') == 1), "connect: internal is permanent")
         check(len(given_up.seen) == 1, "connect: internal was not retried (%d attempts)" % len(given_up.seen))
         path, headers = retried.seen[0]
