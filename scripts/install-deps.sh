@@ -9,7 +9,7 @@ PACKAGES=(
   libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libssl-dev libyaml-dev libzstd-dev
   zlib1g-dev libuv1-dev libhttp-parser-dev libjansson-dev libcurl4-openssl-dev
   # tests: unit tests, fuzzing, real peers (see ../shared/docs/test-infra.md)
-  libcmocka-dev clang clang-format libclang-rt-14-dev git curl nghttp2-client
+  libcmocka-dev clang clang-format libclang-rt-14-dev git curl nghttp2-client openssl
   python3 python3-grpcio python3-protobuf protobuf-compiler
   golang-go golang-github-google-pprof-dev
 )
