@@ -66,9 +66,14 @@ typedef enum delivery_log_kind {
     DLOG_COUNT,
 } delivery_log_kind;
 
+/* reasons exporters pass to pg_delivery_count_failed, registered up front */
+#define DELIVERY_EXPORTER_REASONS 3
+extern const char *const delivery_exporter_reasons[DELIVERY_EXPORTER_REASONS];
+
 typedef struct delivery_metrics {
     pg_metric *sent_profiles, *sent_bytes, *sent_requests;
     pg_metric *failed_permanent, *failed_exhausted, *failed_partial;
+    pg_metric *failed_exporter[DELIVERY_EXPORTER_REASONS];
     pg_metric *dropped_queue_full, *dropped_shutdown;
     pg_metric *retries, *refused;
     pg_metric *queue_profiles, *queue_bytes;

@@ -1,48 +1,39 @@
 /* The chain's metrics (names in delivery.h) and its log rate limit. */
 #include <stdio.h>
+#include <string.h>
 
 #include "common/clock.h"
 #include "exporters/common/delivery_internal.h"
+#include "telemetry/exporter_metrics.h"
 
 #define LOG_INTERVAL_MS 1000u
+
+const char *const delivery_exporter_reasons[DELIVERY_EXPORTER_REASONS] = {"convert", "encode",
+                                                                          "invalid_labels"};
 
 static pg_metric *counter(const pg_delivery *d, const char *name, const char *help,
                           const char *reason)
 {
-    char labels[256];
-    if (reason)
-        snprintf(labels, sizeof(labels), "exporter=\"%s\",reason=\"%s\"", d->id, reason);
-    else
-        snprintf(labels, sizeof(labels), "exporter=\"%s\"", d->id);
-    return pg_metric_counter(name, help, labels);
+    return pg_exporter_counter(name, help, d->id, reason);
 }
-
-#define FAILED_HELP  "profiles the exporter gave up on"
-#define DROPPED_HELP "profiles accepted upstream and then dropped"
 
 void pg_delivery_metrics_init(pg_delivery *d)
 {
     delivery_metrics *m = &d->m;
     char labels[200];
     snprintf(labels, sizeof(labels), "exporter=\"%s\"", d->id);
-    m->sent_profiles = counter(d, "profgate_exporter_sent_profiles_total",
-                               "profiles the destination accepted", NULL);
-    m->sent_bytes =
-        counter(d, "profgate_exporter_sent_bytes_total", "request body bytes delivered", NULL);
+    m->sent_profiles = counter(d, PG_EXPORTER_SENT_PROFILES, NULL, NULL);
+    m->sent_bytes = counter(d, PG_EXPORTER_SENT_BYTES, NULL, NULL);
     m->sent_requests =
         counter(d, "profgate_exporter_sent_requests_total", "requests delivered", NULL);
-    m->failed_permanent =
-        counter(d, "profgate_exporter_failed_profiles_total", FAILED_HELP, "permanent");
-    m->failed_exhausted =
-        counter(d, "profgate_exporter_failed_profiles_total", FAILED_HELP, "retries_exhausted");
-    m->failed_partial =
-        counter(d, "profgate_exporter_failed_profiles_total", FAILED_HELP, "partial");
-    counter(d, "profgate_exporter_failed_profiles_total", FAILED_HELP, "convert");
-    counter(d, "profgate_exporter_failed_profiles_total", FAILED_HELP, "encode");
-    m->dropped_queue_full =
-        counter(d, "profgate_exporter_dropped_profiles_total", DROPPED_HELP, "queue_full");
-    m->dropped_shutdown =
-        counter(d, "profgate_exporter_dropped_profiles_total", DROPPED_HELP, "shutdown");
+    m->failed_permanent = counter(d, PG_EXPORTER_FAILED_PROFILES, NULL, "permanent");
+    m->failed_exhausted = counter(d, PG_EXPORTER_FAILED_PROFILES, NULL, "retries_exhausted");
+    m->failed_partial = counter(d, PG_EXPORTER_FAILED_PROFILES, NULL, "partial");
+    for (size_t i = 0; i < DELIVERY_EXPORTER_REASONS; i++)
+        m->failed_exporter[i] =
+            counter(d, PG_EXPORTER_FAILED_PROFILES, NULL, delivery_exporter_reasons[i]);
+    m->dropped_queue_full = counter(d, PG_EXPORTER_DROPPED_PROFILES, NULL, "queue_full");
+    m->dropped_shutdown = counter(d, PG_EXPORTER_DROPPED_PROFILES, NULL, "shutdown");
     m->retries = counter(d, "profgate_exporter_retries_total", "attempts after the first", NULL);
     m->refused = counter(d, "profgate_exporter_refused_profiles_total",
                          "profiles refused upstream because the queue was full", NULL);
@@ -56,8 +47,13 @@ void pg_delivery_metrics_init(pg_delivery *d)
 
 void pg_delivery_count_failed(pg_delivery *d, uint32_t profiles, const char *reason)
 {
-    pg_metric_add(counter(d, "profgate_exporter_failed_profiles_total", FAILED_HELP, reason),
-                  profiles);
+    /* the known reasons were registered at creation: no registry lock here */
+    for (size_t i = 0; i < DELIVERY_EXPORTER_REASONS; i++)
+        if (strcmp(delivery_exporter_reasons[i], reason) == 0) {
+            pg_metric_add(d->m.failed_exporter[i], profiles);
+            return;
+        }
+    pg_metric_add(counter(d, PG_EXPORTER_FAILED_PROFILES, NULL, reason), profiles);
 }
 
 void pg_delivery_update_gauges(pg_delivery *d)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "telemetry/exporter_metrics.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
 
@@ -31,10 +32,7 @@ static int debug_create(pg_component *self, pg_error *err)
     debug_state *st = calloc(1, sizeof(*st));
     if (!st)
         return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
-    char labels[256];
-    snprintf(labels, sizeof(labels), "exporter=\"%s\"", self->id);
-    st->sent = pg_metric_counter("profgate_exporter_sent_profiles_total",
-                                 "Profiles delivered by an exporter", labels);
+    st->sent = pg_exporter_counter(PG_EXPORTER_SENT_PROFILES, NULL, self->id, NULL);
     self->state = st;
     return PG_OK;
 }

@@ -6,6 +6,7 @@
 
 #include "exporters/file/file_encode.h"
 #include "exporters/file/file_writer.h"
+#include "telemetry/exporter_metrics.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
 
@@ -120,16 +121,6 @@ static void file_validate(const void *config, pg_config_report *report, const pg
     }
 }
 
-static pg_metric *counter(const char *name, const char *help, const char *id, const char *reason)
-{
-    char labels[256];
-    if (reason)
-        snprintf(labels, sizeof(labels), "exporter=\"%s\",reason=\"%s\"", id, reason);
-    else
-        snprintf(labels, sizeof(labels), "exporter=\"%s\"", id);
-    return pg_metric_counter(name, help, labels);
-}
-
 static pg_file_framing framing_of(int format)
 {
     switch (format) {
@@ -148,15 +139,12 @@ static int file_create(pg_component *self, pg_error *err)
     file_state *st = calloc(1, sizeof(*st));
     if (!st)
         return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
-    const char *failed = "profgate_exporter_failed_profiles_total";
-    const char *failed_help = "Profiles an exporter accepted but could not deliver";
-    st->sent_profiles = counter("profgate_exporter_sent_profiles_total",
-                                "Profiles delivered by an exporter", self->id, NULL);
-    st->sent_bytes = counter("profgate_exporter_sent_bytes_total",
-                             "Bytes written or sent by an exporter", self->id, NULL);
-    st->failed_write = counter(failed, failed_help, self->id, "write");
-    st->failed_convert = counter(failed, failed_help, self->id, "convert");
-    st->failed_encode = counter(failed, failed_help, self->id, "encode");
+    st->sent_profiles = pg_exporter_counter(PG_EXPORTER_SENT_PROFILES, NULL, self->id, NULL);
+    st->sent_bytes = pg_exporter_counter(PG_EXPORTER_SENT_BYTES, NULL, self->id, NULL);
+    st->failed_write = pg_exporter_counter(PG_EXPORTER_FAILED_PROFILES, NULL, self->id, "write");
+    st->failed_convert =
+        pg_exporter_counter(PG_EXPORTER_FAILED_PROFILES, NULL, self->id, "convert");
+    st->failed_encode = pg_exporter_counter(PG_EXPORTER_FAILED_PROFILES, NULL, self->id, "encode");
     char labels[256];
     snprintf(labels, sizeof(labels), "exporter=\"%s\"", self->id);
     st->queue_bytes = pg_metric_gauge("profgate_exporter_queue_bytes",
