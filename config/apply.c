@@ -105,6 +105,52 @@ static void apply_section(const walk *w, const pg_config_key *k, const pg_config
     apply_keys(w, k->children, v, v ? v : at, path, active && present, NULL);
 }
 
+/* One element of a LIST / MAP_OF: its own struct, walked with the key's children. */
+static void apply_element(const walk *w, const pg_config_key *k, void *elem, const char *name,
+                          const pg_config_node *v, const char *path, int active)
+{
+    pg_cfg_elem head = {.key = name, .node = v};
+    memcpy(elem, &head, sizeof(head));
+    walk inner = {w->ctx, elem};
+    if (v->kind != PG_NODE_MAP && v->kind != PG_NODE_NULL) {
+        pg_config_report_error(w->ctx->report, v, "%s: expected a map", path);
+        apply_keys(&inner, k->children, NULL, v, path, 0, NULL);
+        return;
+    }
+    apply_keys(&inner, k->children, v, v, path, active, NULL);
+}
+
+static void apply_elements(const walk *w, const pg_config_key *k, const pg_config_node *map,
+                           const pg_config_node *at, const char *path, int active)
+{
+    const pg_config_node *v = pg_config_map_get(map, k->name);
+    pg_cfg_list list = {0};
+    int is_map = k->type == PG_CFG_MAP_OF;
+    if (!v || v->kind == PG_NODE_NULL) {
+        if (k->required && active)
+            pg_config_report_error(w->ctx->report, at, "missing required key '%s'", path);
+    } else if (v->kind != (is_map ? PG_NODE_MAP : PG_NODE_SEQ)) {
+        pg_config_report_error(w->ctx->report, v, "%s: expected %s", path,
+                               is_map ? "a map of names to maps" : "a list of maps");
+    } else if (v->n > 0) {
+        list.items = pg_arena_calloc(w->ctx->arena, v->n, k->elem_size);
+        if (!list.items) {
+            pg_config_report_error(w->ctx->report, v, "out of memory");
+        } else {
+            list.n = v->n;
+            for (size_t i = 0; i < v->n; i++) {
+                const char *name = is_map ? v->keys[i]->scalar : NULL;
+                const char *elem_path = is_map
+                                            ? pg_arena_sprintf(w->ctx->arena, "%s.%s", path, name)
+                                            : pg_arena_sprintf(w->ctx->arena, "%s[%zu]", path, i);
+                apply_element(w, k, (char *)list.items + i * k->elem_size, name, v->values[i],
+                              elem_path ? elem_path : path, active);
+            }
+        }
+    }
+    memcpy((char *)w->typed + k->offset, &list, sizeof(list));
+}
+
 static void apply_key(const walk *w, const pg_config_key *k, const pg_config_node *map,
                       const pg_config_node *at, const char *path, int active)
 {
@@ -139,6 +185,8 @@ static void apply_keys(const walk *w, const pg_config_key *keys, const pg_config
         const char *path = key_path(w->ctx, prefix, keys[i].name);
         if (keys[i].type == PG_CFG_SECTION)
             apply_section(w, &keys[i], map, at, path, active);
+        else if (keys[i].type == PG_CFG_LIST || keys[i].type == PG_CFG_MAP_OF)
+            apply_elements(w, &keys[i], map, at, path, active);
         else
             apply_key(w, &keys[i], map, at, path, active);
     }

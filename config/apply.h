@@ -16,6 +16,11 @@
  * SECTION keys set their int present flag to 1 when the key appears (even as
  * `key:` with no value); their children are applied either way, so their
  * defaults are always in place.
+ *
+ * LIST and MAP_OF keys allocate their element array from ctx->arena and walk
+ * each element with the key's children (defaults, required keys and unknown
+ * keys per element); messages name an element as "rules[2].regex" or
+ * "basic.alice.password".
  */
 #ifndef PG_CONFIG_APPLY_H
 #define PG_CONFIG_APPLY_H

@@ -25,8 +25,10 @@ static const char *type_name(pg_cfg_type t)
         [PG_CFG_STRING_MAP] = "map of strings",
         [PG_CFG_SECTION] = "section",
         [PG_CFG_FLOAT] = "float",
+        [PG_CFG_LIST] = "list of maps",
+        [PG_CFG_MAP_OF] = "map of names to maps",
     };
-    return t > PG_CFG_END && t <= PG_CFG_FLOAT ? names[t] : "?";
+    return t > PG_CFG_END && t <= PG_CFG_MAP_OF ? names[t] : "?";
 }
 
 /* Table cells must not contain '|' or line breaks. */
@@ -99,8 +101,13 @@ static void print_rows(const pg_config_key *keys, const char *prefix, FILE *out)
         fputs(" | ", out);
         put_cell(out, k->help);
         fputs(" |\n", out);
-        if (k->type == PG_CFG_SECTION)
+        if (k->type == PG_CFG_SECTION) {
             print_rows(k->children, path, out);
+        } else if (k->type == PG_CFG_LIST || k->type == PG_CFG_MAP_OF) {
+            char elem[300];
+            snprintf(elem, sizeof(elem), "%s%s", path, k->type == PG_CFG_LIST ? "[]" : ".<name>");
+            print_rows(k->children, elem, out);
+        }
     }
 }
 

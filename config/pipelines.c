@@ -84,6 +84,42 @@ static size_t *resolve_list(pg_load *l, pg_component_kind kind, const pg_config_
     return idx;
 }
 
+typedef struct route_check {
+    pg_load *l;
+    const pg_config_pipeline *p;
+    const char *processor;
+} route_check;
+
+static void check_exporter_ref(void *ud, const char *id, const pg_config_node *at)
+{
+    route_check *rc = ud;
+    for (size_t i = 0; i < rc->p->n_exporters; i++)
+        if (strcmp(rc->l->cfg->exporters[rc->p->exporters[i]].id, id) == 0)
+            return;
+    pg_config_report_error(rc->l->report, at,
+                           "processor '%s' sends to exporter '%s', which is not one of the "
+                           "exporters of pipeline '%s'",
+                           rc->processor, id, rc->p->id);
+}
+
+/* Processors that send to exporters themselves (routing) must come last and
+ * name only exporters of this pipeline. */
+static void check_routing(pg_load *l, const pg_config_pipeline *p, const pg_config_node *list)
+{
+    for (size_t i = 0; i < p->n_processors; i++) {
+        const pg_config_component *c = &l->cfg->processors[p->processors[i]];
+        if (!c->def || !c->def->exporter_refs || !c->typed)
+            continue;
+        if (i + 1 != p->n_processors)
+            pg_config_report_error(l->report, list,
+                                   "pipeline '%s': processor '%s' sends to exporters itself and "
+                                   "must be the last processor",
+                                   p->id, c->id);
+        route_check rc = {l, p, c->id};
+        c->def->exporter_refs(c->typed, check_exporter_ref, &rc);
+    }
+}
+
 static void load_pipeline(pg_load *l, pg_config_pipeline *p, const pg_config_node *key,
                           const pg_config_node *value)
 {
@@ -123,6 +159,8 @@ static void load_pipeline(pg_load *l, pg_config_pipeline *p, const pg_config_nod
     p->n_processors = n[1];
     p->exporters = idx[2];
     p->n_exporters = n[2];
+    if (p->n_processors)
+        check_routing(l, p, pg_config_map_get(value, list_names[1]));
 }
 
 void pg_load_pipelines(pg_load *l, const pg_config_node *service)

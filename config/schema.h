@@ -19,6 +19,14 @@
  *   PG_CFG_SECTION     int present-flag at `offset` (1 when the key appears, even
  *                      with a null value); `children` describes the nested keys,
  *                      whose offsets are into the same typed struct
+ *   PG_CFG_LIST        pg_cfg_list     a list of maps (relabel rules, routes); each
+ *                                      element is a struct of `elem_size` bytes that
+ *                                      begins with a pg_cfg_elem, filled from
+ *                                      `children` (offsets into the element struct)
+ *   PG_CFG_MAP_OF      pg_cfg_list     a map of name -> map (users by name); like
+ *                                      LIST, with each element's name in elem.key
+ * LIST and MAP_OF take no default_value (absent = no elements); their
+ * children's defaults and required flags apply to every element.
  * All strings belong to the loaded configuration and live until it is freed.
  */
 #ifndef PG_CONFIG_SCHEMA_H
@@ -41,6 +49,8 @@ typedef enum pg_cfg_type {
     PG_CFG_STRING_MAP,
     PG_CFG_SECTION,
     PG_CFG_FLOAT,
+    PG_CFG_LIST,
+    PG_CFG_MAP_OF,
 } pg_cfg_type;
 
 typedef struct pg_str_list {
@@ -54,6 +64,23 @@ typedef struct pg_str_map {
     size_t n;
 } pg_str_map;
 
+typedef struct pg_config_node pg_config_node;
+
+/* First member of every LIST / MAP_OF element struct. */
+typedef struct pg_cfg_elem {
+    const char *key;            /* MAP_OF: the element's name; LIST: NULL */
+    const pg_config_node *node; /* the element's map, for messages from validate() */
+} pg_cfg_elem;
+
+/* LIST / MAP_OF storage: n elements of the key's elem_size bytes each. */
+typedef struct pg_cfg_list {
+    void *items;
+    size_t n;
+} pg_cfg_list;
+
+/* Element i of a LIST / MAP_OF of element type T. */
+#define PG_CFG_LIST_AT(list, T, i) (&((T *)(list).items)[(i)])
+
 typedef struct pg_config_key {
     const char *name;
     pg_cfg_type type;
@@ -63,7 +90,8 @@ typedef struct pg_config_key {
     double fmin, fmax;         /* FLOAT; fmin == fmax == 0: unbounded */
     const char *help;
     const char *const *enum_values;       /* ENUM: NULL-terminated */
-    const struct pg_config_key *children; /* SECTION */
+    const struct pg_config_key *children; /* SECTION, LIST, MAP_OF */
+    size_t elem_size;                     /* LIST, MAP_OF: sizeof the element struct */
     bool required;
 } pg_config_key;
 
@@ -80,7 +108,6 @@ typedef enum pg_node_kind {
     PG_NODE_SEQ,
 } pg_node_kind;
 
-typedef struct pg_config_node pg_config_node;
 struct pg_config_node {
     pg_node_kind kind;
     const char *file;

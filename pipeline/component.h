@@ -58,6 +58,9 @@ typedef struct pg_consumer {
 /* Passes b to c; returns res->status. */
 int pg_consumer_send(const pg_consumer *c, pg_worker *w, pg_batch *b, pg_consume_result *res);
 
+/* Called by exporter_refs for each exporter id a processor's config names. */
+typedef void (*pg_exporter_ref_fn)(void *ud, const char *id, const pg_config_node *at);
+
 typedef struct pg_component_def {
     const char *type; /* "otlp", "batch", "file", ... */
     pg_component_kind kind;
@@ -72,6 +75,11 @@ typedef struct pg_component_def {
     /* Checks that span several keys; report problems with pg_config_report_error
      * at the positions the report gives. Optional. */
     void (*validate)(const void *config, pg_config_report *report, const pg_config_node *node);
+    /* Processors that send to exporters of their pipeline themselves
+     * (routing): reports every exporter id the config names. The
+     * configuration check then requires each to be one of the pipeline's
+     * exporters and the processor to be the pipeline's last. Optional. */
+    void (*exporter_refs)(const void *config, pg_exporter_ref_fn ref, void *ud);
     int (*create)(pg_component *self, pg_error *err);
     int (*start)(pg_component *self, pg_error *err);
     int (*worker_start)(pg_component *self, pg_worker *w, pg_error *err);
@@ -81,13 +89,24 @@ typedef struct pg_component_def {
     void (*destroy)(pg_component *self);
 } pg_component_def;
 
+/* One exporter of the pipeline a processor instance belongs to. */
+typedef struct pg_pipeline_exporter {
+    const char *id; /* as written in the config: "pyroscope/a" */
+    pg_consumer consumer;
+} pg_pipeline_exporter;
+
 struct pg_component {
     const pg_component_def *def;
     char id[128];     /* "type" or "type/name" as written in the config */
     void *config;     /* typed config struct filled from def->config_keys */
     void *state;      /* the component's own data */
     pg_consumer next; /* receivers and processors: downstream */
-    int workers;      /* number of worker threads (for per-worker state arrays) */
+    /* Processors: the exporters of their pipeline, in the pipeline's order,
+     * for one that sends to some of them itself (see exporter_refs). Set
+     * before create; owned by the service. */
+    const pg_pipeline_exporter *pipeline_exporters;
+    size_t n_pipeline_exporters;
+    int workers; /* number of worker threads (for per-worker state arrays) */
     int started;
     int shut_down;
 };

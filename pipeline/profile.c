@@ -88,6 +88,8 @@ pg_profile *pg_batch_add(pg_batch *b, pg_payload *p)
     memset(prof, 0, sizeof(*prof));
     prof->payload = pg_payload_ref(p);
     prof->tenant = "";
+    prof->auth_tenant = "";
+    prof->header_tenant = "";
     prof->profile_type = "";
     b->payload_bytes += p->len;
     return prof;
@@ -163,6 +165,50 @@ int pg_profile_set_tenant(pg_batch *b, pg_profile *prof, const char *tenant)
     return PG_OK;
 }
 
+int pg_profile_set_tenant_sources(pg_batch *b, pg_profile *prof, const char *auth_tenant,
+                                  const char *header_tenant)
+{
+    char *a = pg_arena_strdup(b->arena, auth_tenant ? auth_tenant : "");
+    char *h = pg_arena_strdup(b->arena, header_tenant ? header_tenant : "");
+    if (!a || !h)
+        return PG_ERR_NOMEM;
+    prof->auth_tenant = a;
+    prof->header_tenant = h;
+    prof->tenant = *a ? a : h;
+    return PG_OK;
+}
+
+const char *pg_profile_label_or_tenant(const pg_profile *prof, const char *name)
+{
+    if (strcmp(name, PG_LABEL_TENANT) == 0)
+        return prof->tenant && *prof->tenant ? prof->tenant : NULL;
+    return pg_profile_label(prof, name);
+}
+
+void pg_profile_replace_payload(pg_batch *b, pg_profile *prof, pg_payload *p)
+{
+    pg_payload *old = prof->payload;
+    prof->payload = pg_payload_ref(p);
+    b->payload_bytes = b->payload_bytes - old->len + p->len;
+    pg_payload_unref(old);
+}
+
+void pg_batch_compact(pg_batch *b, const uint8_t *keep)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        if (!keep[i]) {
+            b->payload_bytes -= b->profiles[i].payload->len;
+            pg_payload_unref(b->profiles[i].payload);
+            continue;
+        }
+        if (n != i)
+            b->profiles[n] = b->profiles[i];
+        n++;
+    }
+    b->count = n;
+}
+
 int pg_profile_set_type(pg_batch *b, pg_profile *prof, const char *profile_type)
 {
     char *t = pg_arena_strdup(b->arena, profile_type ? profile_type : "");
@@ -195,8 +241,10 @@ pg_profile *pg_batch_append_copy(pg_batch *dst, const pg_profile *src)
         p->n_labels = src->n_labels;
     }
     p->tenant = pg_arena_strdup(dst->arena, src->tenant ? src->tenant : "");
+    p->auth_tenant = pg_arena_strdup(dst->arena, src->auth_tenant ? src->auth_tenant : "");
+    p->header_tenant = pg_arena_strdup(dst->arena, src->header_tenant ? src->header_tenant : "");
     p->profile_type = pg_arena_strdup(dst->arena, src->profile_type ? src->profile_type : "");
-    if (!p->tenant || !p->profile_type)
+    if (!p->tenant || !p->auth_tenant || !p->header_tenant || !p->profile_type)
         goto fail;
     return p;
 fail:
@@ -204,6 +252,8 @@ fail:
     p->labels = NULL;
     p->n_labels = 0;
     p->tenant = "";
+    p->auth_tenant = "";
+    p->header_tenant = "";
     p->profile_type = "";
     return NULL;
 }

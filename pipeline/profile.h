@@ -61,7 +61,13 @@ typedef struct pg_profile {
     /* Position of this profile inside an OTLP request payload; all 0 for pprof. */
     uint32_t resource_index, scope_index, profile_index;
     const char *tenant; /* "" when none */
-    pg_label *labels;   /* series labels, sorted by name, names unique */
+    /* Where a receiver found the tenant, kept for processors/tenant: the
+     * tenant mapped to the credential the request authenticated with, and
+     * the X-Scope-OrgID header ("" when none). A receiver sets tenant to the
+     * first of the two that is set. */
+    const char *auth_tenant;
+    const char *header_tenant;
+    pg_label *labels; /* series labels, sorted by name, names unique */
     uint32_t n_labels;
     /* Profile type as "sample_type:sample_unit:period_type:period_unit". */
     const char *profile_type;
@@ -93,6 +99,25 @@ const char *pg_profile_label(const pg_profile *prof, const char *name);
 int pg_profile_remove_label(pg_profile *prof, const char *name);
 int pg_profile_set_tenant(pg_batch *b, pg_profile *prof, const char *tenant);
 int pg_profile_set_type(pg_batch *b, pg_profile *prof, const char *profile_type);
+/* Records both tenant sources (NULL = "") and sets tenant to the
+ * authenticated one when set, else to the header's. */
+int pg_profile_set_tenant_sources(pg_batch *b, pg_profile *prof, const char *auth_tenant,
+                                  const char *header_tenant);
+
+/* The reserved label through which relabel, filter and routing read and set
+ * the tenant. It never lives in prof->labels and is never exported. */
+#define PG_LABEL_TENANT "__tenant__"
+/* pg_profile_label, except that PG_LABEL_TENANT reads prof->tenant (NULL
+ * when the profile has no tenant). */
+const char *pg_profile_label_or_tenant(const pg_profile *prof, const char *name);
+
+/* Replaces prof's payload by p (takes a new reference on p, drops the old
+ * one) and keeps b->payload_bytes right. Position fields are kept: a
+ * replacement for an OTLP payload must keep every profile where it was. */
+void pg_profile_replace_payload(pg_batch *b, pg_profile *prof, pg_payload *p);
+/* Removes from b every profile i with keep[i] == 0 (dropping its payload
+ * reference), keeping the order of the others. */
+void pg_batch_compact(pg_batch *b, const uint8_t *keep);
 
 /* Appends a copy of src (labels copied into dst's arena, payload shared). */
 pg_profile *pg_batch_append_copy(pg_batch *dst, const pg_profile *src);

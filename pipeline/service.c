@@ -32,6 +32,8 @@ struct pg_service {
     /* fan-outs owned by the graph (pipelines' exporter sets, receivers' pipeline sets) */
     pg_fanout *fanouts;
     size_t n_fanouts;
+    /* per pipeline: its exporters by id, lent to its processors */
+    pg_pipeline_exporter **pipeline_exporters;
     int workers;
     pg_worker_thread *threads;
     pg_telemetry_server *telemetry;
@@ -52,7 +54,8 @@ static pg_consumer component_consumer(pg_component *c)
     return k;
 }
 
-static pg_component *component_new(pg_service *svc, const pg_config_component *cc, pg_error *err)
+static pg_component *component_new(pg_service *svc, const pg_config_component *cc,
+                                   const pg_pipeline_exporter *pexp, size_t n_pexp, pg_error *err)
 {
     pg_component *c = calloc(1, sizeof(*c));
     if (!c) {
@@ -63,6 +66,8 @@ static pg_component *component_new(pg_service *svc, const pg_config_component *c
     snprintf(c->id, sizeof(c->id), "%s", cc->id);
     c->config = cc->typed;
     c->workers = svc->workers;
+    c->pipeline_exporters = pexp;
+    c->n_pipeline_exporters = n_pexp;
     if (c->def->create && c->def->create(c, err) != PG_OK) {
         pg_error_prefix(err, "%s %s: ", pg_component_kind_name(c->def->kind), c->id);
         free(c);
@@ -89,11 +94,13 @@ static int build_graph(pg_service *svc, pg_error *err)
     size_t total = cfg->n_receivers + cfg->n_exporters + n_proc_instances;
     svc->components = calloc(total ? total : 1, sizeof(*svc->components));
     svc->fanouts = calloc(cfg->n_pipelines + cfg->n_receivers + 1, sizeof(*svc->fanouts));
+    svc->pipeline_exporters = calloc(cfg->n_pipelines + 1, sizeof(*svc->pipeline_exporters));
     pg_component **exporters = calloc(cfg->n_exporters + 1, sizeof(*exporters));
     pg_component **receivers = calloc(cfg->n_receivers + 1, sizeof(*receivers));
     pg_fanout *receiver_fanouts = calloc(cfg->n_receivers + 1, sizeof(*receiver_fanouts));
     int rc = PG_ERR_NOMEM;
-    if (!svc->components || !svc->fanouts || !exporters || !receivers || !receiver_fanouts) {
+    if (!svc->components || !svc->fanouts || !svc->pipeline_exporters || !exporters || !receivers ||
+        !receiver_fanouts) {
         pg_error_set(err, PG_ERR_NOMEM, "out of memory building the pipeline graph");
         goto out;
     }
@@ -104,18 +111,25 @@ static int build_graph(pg_service *svc, pg_error *err)
     for (size_t p = 0; p < cfg->n_pipelines; p++) {
         const pg_config_pipeline *pl = &cfg->pipelines[p];
         pg_fanout *out = &svc->fanouts[svc->n_fanouts++];
+        pg_pipeline_exporter *pexp = calloc(pl->n_exporters + 1, sizeof(*pexp));
+        if (!(svc->pipeline_exporters[p] = pexp))
+            goto nomem;
         for (size_t e = 0; e < pl->n_exporters; e++) {
             size_t x = pl->exporters[e];
-            if (!exporters[x] && !(exporters[x] = component_new(svc, &cfg->exporters[x], err)))
+            if (!exporters[x] &&
+                !(exporters[x] = component_new(svc, &cfg->exporters[x], NULL, 0, err)))
                 goto out;
             if (pg_fanout_add(out, component_consumer(exporters[x]), 0) != PG_OK)
                 goto nomem;
+            pexp[e].id = exporters[x]->id;
+            pexp[e].consumer = component_consumer(exporters[x]);
         }
         pg_consumer next = pg_fanout_consumer(out);
         int mutates = 0;
         /* processors are chained back to front so each knows its successor */
         for (size_t k = pl->n_processors; k-- > 0;) {
-            pg_component *proc = component_new(svc, &cfg->processors[pl->processors[k]], err);
+            pg_component *proc =
+                component_new(svc, &cfg->processors[pl->processors[k]], pexp, pl->n_exporters, err);
             if (!proc)
                 goto out;
             proc->next = next;
@@ -129,7 +143,7 @@ static int build_graph(pg_service *svc, pg_error *err)
     for (size_t i = 0; i < cfg->n_receivers; i++) {
         if (receiver_fanouts[i].n == 0)
             continue;
-        if (!(receivers[i] = component_new(svc, &cfg->receivers[i], err)))
+        if (!(receivers[i] = component_new(svc, &cfg->receivers[i], NULL, 0, err)))
             goto out;
         pg_fanout *f = &svc->fanouts[svc->n_fanouts++];
         *f = receiver_fanouts[i];
@@ -387,6 +401,9 @@ void pg_service_free(pg_service *svc)
     for (size_t i = 0; i < svc->n_fanouts; i++)
         pg_fanout_free(&svc->fanouts[i]);
     free(svc->fanouts);
+    for (size_t p = 0; svc->pipeline_exporters && p < svc->cfg->n_pipelines; p++)
+        free(svc->pipeline_exporters[p]);
+    free(svc->pipeline_exporters);
     free(svc->components);
     free(svc->threads);
     pg_telemetry_server_free(svc->telemetry);

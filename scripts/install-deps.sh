@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   cmake make gcc pkg-config
   libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libssl-dev libyaml-dev libzstd-dev
-  zlib1g-dev libuv1-dev libhttp-parser-dev libjansson-dev libcurl4-openssl-dev
+  zlib1g-dev libuv1-dev libhttp-parser-dev libjansson-dev libcurl4-openssl-dev libpcre2-dev
   # tests: unit tests, fuzzing, real peers (see ../shared/docs/test-infra.md)
   libcmocka-dev clang clang-format libclang-rt-14-dev git curl nghttp2-client openssl
   python3 python3-grpcio python3-protobuf protobuf-compiler

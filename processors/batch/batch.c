@@ -6,6 +6,7 @@
 
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
+#include "telemetry/processor_metrics.h"
 
 #define CFG(field) offsetof(pg_batch_processor_config, field)
 
@@ -93,13 +94,9 @@ static int batch_create(pg_component *self, pg_error *err)
                                      "Profiles in the last batch sent downstream", labels);
     st->batches =
         pg_metric_counter("profgate_processor_batches_total", "Batches sent downstream", labels);
-    for (int i = 0; i < DROP_REASONS; i++) {
-        snprintf(labels, sizeof(labels), "processor=\"%s\",reason=\"%s\"", self->id,
-                 drop_reason[i]);
-        st->dropped[i] = pg_metric_counter(
-            "profgate_processor_dropped_profiles_total",
-            "Profiles a processor accepted but could not hand downstream", labels);
-    }
+    for (int i = 0; i < DROP_REASONS; i++)
+        st->dropped[i] =
+            pg_processor_counter(PG_PROCESSOR_DROPPED_PROFILES, NULL, self->id, drop_reason[i]);
     self->state = st;
     return PG_OK;
 }

@@ -430,6 +430,128 @@ static void test_bad_default_reported(void **state)
                                       "got '10' (built-in default)"));
 }
 
+typedef struct rule_elem {
+    pg_cfg_elem elem;
+    char *regex;
+    int64_t modulus;
+    pg_str_list sources;
+} rule_elem;
+
+typedef struct user_elem {
+    pg_cfg_elem elem;
+    char *password;
+    char *tenant;
+} user_elem;
+
+typedef struct lists_demo {
+    pg_cfg_list rules;
+    pg_cfg_list users;
+} lists_demo;
+
+static const pg_config_key rule_keys[] = {
+    {.name = "regex",
+     .type = PG_CFG_STRING,
+     .offset = offsetof(rule_elem, regex),
+     .default_value = "(.*)"},
+    {.name = "modulus",
+     .type = PG_CFG_INT,
+     .offset = offsetof(rule_elem, modulus),
+     .min = 0,
+     .max = 100},
+    {.name = "source_labels", .type = PG_CFG_STRING_LIST, .offset = offsetof(rule_elem, sources)},
+    PG_CONFIG_END,
+};
+
+static const pg_config_key user_keys[] = {
+    {.name = "password",
+     .type = PG_CFG_STRING,
+     .offset = offsetof(user_elem, password),
+     .required = true},
+    {.name = "tenant", .type = PG_CFG_STRING, .offset = offsetof(user_elem, tenant)},
+    PG_CONFIG_END,
+};
+
+static const pg_config_key list_keys[] = {
+    {.name = "rules",
+     .type = PG_CFG_LIST,
+     .offset = offsetof(lists_demo, rules),
+     .children = rule_keys,
+     .elem_size = sizeof(rule_elem),
+     .help = "Rules."},
+    {.name = "users",
+     .type = PG_CFG_MAP_OF,
+     .offset = offsetof(lists_demo, users),
+     .children = user_keys,
+     .elem_size = sizeof(user_elem)},
+    PG_CONFIG_END,
+};
+
+static size_t apply_lists(fixture *f, const char *text, lists_demo *d)
+{
+    pg_config_apply_ctx ctx = {.arena = f->arena, .report = f->report};
+    const pg_config_node *root =
+        pg_config_yaml_parse(f->arena, "c.yaml", text, strlen(text), 1, f->report);
+    memset(d, 0, sizeof(*d));
+    return pg_config_apply(&ctx, list_keys, d, root, root);
+}
+
+static void test_lists_of_maps(void **state)
+{
+    fixture *f = *state;
+    lists_demo d;
+    assert_int_equal(apply_lists(f, "", &d), 0);
+    assert_int_equal(d.rules.n, 0);
+    assert_int_equal(d.users.n, 0);
+
+    assert_int_equal(apply_lists(f,
+                                 "rules:\n"
+                                 "  - {regex: 'a.*', source_labels: [x, y]}\n"
+                                 "  - modulus: 7\n"
+                                 "users:\n"
+                                 "  alice: {password: pw, tenant: t1}\n",
+                                 &d),
+                     0);
+    assert_int_equal(d.rules.n, 2);
+    rule_elem *r0 = PG_CFG_LIST_AT(d.rules, rule_elem, 0);
+    rule_elem *r1 = PG_CFG_LIST_AT(d.rules, rule_elem, 1);
+    assert_null(r0->elem.key);
+    assert_int_equal(r0->elem.node->line, 2);
+    assert_string_equal(r0->regex, "a.*");
+    assert_int_equal(r0->sources.n, 2);
+    assert_string_equal(r1->regex, "(.*)"); /* defaults apply per element */
+    assert_int_equal(r1->modulus, 7);
+    assert_int_equal(d.users.n, 1);
+    user_elem *u = PG_CFG_LIST_AT(d.users, user_elem, 0);
+    assert_string_equal(u->elem.key, "alice");
+    assert_string_equal(u->password, "pw");
+    assert_string_equal(u->tenant, "t1");
+}
+
+static void test_lists_of_maps_errors(void **state)
+{
+    fixture *f = *state;
+    lists_demo d;
+    assert_int_equal(apply_lists(f,
+                                 "rules:\n"
+                                 "  - {regex: x, modulus: 1000}\n"
+                                 "  - {bogus: 1}\n"
+                                 "  - just-a-string\n"
+                                 "users:\n"
+                                 "  bob: {tenant: t}\n",
+                                 &d),
+                     4);
+    assert_true(
+        report_has(f->report, "c.yaml:2:25: error: rules[0].modulus: 1000 is out of range"));
+    assert_true(report_has(f->report, "c.yaml:3:6: error: unknown key 'bogus' in rules[1]; allowed "
+                                      "keys: regex, modulus, source_labels"));
+    assert_true(report_has(f->report, "c.yaml:4:5: error: rules[2]: expected a map"));
+    assert_true(report_has(f->report, "error: missing required key 'users.bob.password'"));
+
+    assert_int_equal(apply_lists(f, "rules: {a: 1}\nusers: [1]\n", &d), 2);
+    assert_true(report_has(f->report, "c.yaml:1:8: error: rules: expected a list of maps"));
+    assert_true(report_has(f->report, "c.yaml:2:8: error: users: expected a map of names to maps"));
+}
+
 static void test_markdown(void **state)
 {
     (void)state;
@@ -448,6 +570,15 @@ static void test_markdown(void **state)
     assert_non_null(
         strstr(buf, "| `grpc.endpoint` | endpoint | `0.0.0.0:4317` |  | Listen address. |\n"));
     assert_non_null(strstr(buf, "| `atleast` | int |  | >= 5 |  |\n"));
+    free(buf);
+
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    pg_config_print_keys_markdown(list_keys, out);
+    fclose(out);
+    assert_non_null(strstr(buf, "| `rules` | list of maps |  |  | Rules. |\n"));
+    assert_non_null(strstr(buf, "| `rules[].regex` | string | `(.*)` |  |  |\n"));
+    assert_non_null(strstr(buf, "| `users.<name>.password` | string | *required* |  |  |\n"));
     free(buf);
 
     static const pg_config_key none[] = {PG_CONFIG_END};
@@ -473,6 +604,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_required_section, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_map_and_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_default_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lists_of_maps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lists_of_maps_errors, setup, teardown),
         cmocka_unit_test(test_markdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
