@@ -76,6 +76,10 @@ typedef struct pg_profile {
     /* Summaries computed by whoever decoded the payload. */
     uint64_t sample_count;
     int64_t value_total;
+    /* Set by a processor that changed labels (relabel, tenant to_label):
+     * an exporter that writes labels into an OTLP payload then rebuilds it
+     * rather than forwarding the received bytes. */
+    uint8_t labels_changed;
 } pg_profile;
 
 typedef struct pg_batch {
