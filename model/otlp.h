@@ -98,4 +98,20 @@ int pg_otlp_view(pg_arena *arena, const pg_otlp_request *req, size_t ri, size_t 
 int pg_otlp_labels(pg_arena *arena, const pg_otlp_request *req, size_t ri, size_t si, size_t pi,
                    int (*add)(void *ctx, const char *name, const char *value), void *ctx);
 
+typedef struct pg_otlp_label {
+    const char *name, *value;
+} pg_otlp_label;
+
+/* Profile (ri, si, pi) of req as a request of its own whose labels, as
+ * pg_otlp_labels derives them, are exactly `labels` without the names that
+ * start with "__" (a processor changed them and the output must say so).
+ * Resource, scope and profile attributes that still render to the value of
+ * the label they give keep their type and place; the others are left out;
+ * labels no remaining attribute gives become string resource attributes
+ * (service_name as service.name). Everything else (the profile, the
+ * dictionary) is shared with req, read-only: req must outlive the result. */
+int pg_otlp_with_labels(pg_arena *arena, const pg_otlp_request *req, size_t ri, size_t si,
+                        size_t pi, const pg_otlp_label *labels, size_t n_labels,
+                        pg_otlp_request **out, pg_error *err);
+
 #endif

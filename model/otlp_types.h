@@ -24,6 +24,15 @@ typedef Opentelemetry__Proto__Common__V1__InstrumentationScope pg_otlp_scope;
 typedef Opentelemetry__Proto__Resource__V1__Resource pg_otlp_resource;
 typedef Opentelemetry__Proto__Common__V1__EntityRef pg_otlp_entity_ref;
 
+/* Shared by the label views (otlp_view.c, otlp_with_labels.c). */
+/* An attribute's key, inline or through key_strindex. */
+const char *pg_otlp_kv_key(const pg_otlp_request *req, const pg_otlp_kv *kv);
+/* Text of a scalar value as labels show it; NULL for arrays, lists, bytes and
+ * empty values (such attributes give no label). */
+const char *pg_otlp_any_text(pg_arena *a, const pg_otlp_request *req, const pg_otlp_any *v);
+/* The label an attribute key gives ("service.name" -> "service_name"). */
+const char *pg_otlp_label_name(const char *key);
+
 #define PG_ANY(x) OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##x
 
 #endif

@@ -21,15 +21,14 @@ static const pg_otlp_profile *find_profile(const pg_otlp_request *req, size_t ri
     return pi < sp->n_profiles ? sp->profiles[pi] : NULL;
 }
 
-static const char *kv_key(const pg_otlp_request *req, const pg_otlp_kv *kv)
+const char *pg_otlp_kv_key(const pg_otlp_request *req, const pg_otlp_kv *kv)
 {
     if (kv->key && *kv->key)
         return kv->key;
     return pg_otlp_string(req, kv->key_strindex);
 }
 
-/* Text of a scalar value; NULL for arrays, lists, bytes and empty values. */
-static const char *any_text(pg_arena *a, const pg_otlp_request *req, const pg_otlp_any *v)
+const char *pg_otlp_any_text(pg_arena *a, const pg_otlp_request *req, const pg_otlp_any *v)
 {
     if (!v)
         return NULL;
@@ -61,7 +60,7 @@ static const char *service_name(const pg_otlp_request *req, const pg_otlp_resour
     for (size_t i = 0; r && i < r->n_attributes; i++) {
         const pg_otlp_kv *kv = r->attributes[i];
         const pg_otlp_any *v = kv->value;
-        if (strcmp(kv_key(req, kv), "service.name") != 0 || !v)
+        if (strcmp(pg_otlp_kv_key(req, kv), "service.name") != 0 || !v)
             continue;
         if (v->value_case == PG_ANY(STRING_VALUE))
             return v->string_value;
@@ -130,9 +129,14 @@ typedef struct label_set {
     size_t n, cap;
 } label_set;
 
+const char *pg_otlp_label_name(const char *key)
+{
+    return strcmp(key, "service.name") == 0 ? "service_name" : key;
+}
+
 static int set_label(label_set *ls, const char *key, const char *value)
 {
-    const char *name = strcmp(key, "service.name") == 0 ? "service_name" : key;
+    const char *name = pg_otlp_label_name(key);
     if (!*name || !value || !*value)
         return PG_OK;
     for (size_t i = 0; i < ls->n; i++) {
@@ -158,7 +162,8 @@ static int set_label(label_set *ls, const char *key, const char *value)
 static int add_kvs(label_set *ls, const pg_otlp_request *req, pg_otlp_kv *const *kvs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (set_label(ls, kv_key(req, kvs[i]), any_text(ls->arena, req, kvs[i]->value)) < 0)
+        if (set_label(ls, pg_otlp_kv_key(req, kvs[i]),
+                      pg_otlp_any_text(ls->arena, req, kvs[i]->value)) < 0)
             return PG_ERR_NOMEM;
     }
     return PG_OK;
@@ -169,7 +174,7 @@ static int add_profile_attrs(label_set *ls, const pg_otlp_request *req, const pg
     for (size_t i = 0; i < p->n_attribute_indices; i++) {
         const pg_otlp_kvu *a = req->dictionary->attribute_table[p->attribute_indices[i]];
         if (set_label(ls, pg_otlp_string(req, a->key_strindex),
-                      any_text(ls->arena, req, a->value)) < 0)
+                      pg_otlp_any_text(ls->arena, req, a->value)) < 0)
             return PG_ERR_NOMEM;
     }
     return PG_OK;

@@ -53,7 +53,8 @@ static const pg_otlp_request *whole_payload(const pg_batch *b, const char *tenan
     for (size_t i = 0; i < b->count; i++) {
         if (!selected(&b->profiles[i], tenant))
             continue;
-        if (b->profiles[i].payload->format != PG_PAYLOAD_OTLP)
+        /* changed labels must reach the output: the received bytes no longer say them */
+        if (b->profiles[i].payload->format != PG_PAYLOAD_OTLP || b->profiles[i].labels_changed)
             return NULL;
         if (p && b->profiles[i].payload != p)
             return NULL;
@@ -98,6 +99,24 @@ static int add_pprof(pg_otlp_builder *bld, const pg_profile *pr, pg_arena *tmp, 
     return PG_OK;
 }
 
+/* Adds an OTLP profile; one whose labels a processor changed goes in with
+ * attributes that say its labels now. */
+static int add_otlp(pg_otlp_builder *bld, const pg_otlp_request *req, const pg_profile *pr,
+                    pg_arena *tmp, pg_error *err)
+{
+    size_t ri = pr->resource_index, si = pr->scope_index, pi = pr->profile_index;
+    if (!pr->labels_changed)
+        return pg_otlp_builder_add(bld, req, ri, si, pi, err);
+    pg_otlp_label *labels = pg_arena_alloc(tmp, (pr->n_labels + 1) * sizeof(*labels));
+    if (!labels)
+        return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < pr->n_labels; i++)
+        labels[i] = (pg_otlp_label){pr->labels[i].name, pr->labels[i].value};
+    pg_otlp_request *one = NULL;
+    int rc = pg_otlp_with_labels(tmp, req, ri, si, pi, labels, pr->n_labels, &one, err);
+    return rc == PG_OK ? pg_otlp_builder_add(bld, one, 0, 0, 0, err) : rc;
+}
+
 static pg_otlp_request *merge(const pg_batch *b, const char *tenant, pg_arena *tmp,
                               pg_otlp_body *out, pg_error *err)
 {
@@ -122,8 +141,7 @@ static pg_otlp_request *merge(const pg_batch *b, const char *tenant, pg_arena *t
             if (!(req = payload_request(last, tmp, err)))
                 return NULL;
         }
-        if (pg_otlp_builder_add(bld, req, pr->resource_index, pr->scope_index, pr->profile_index,
-                                err) != PG_OK)
+        if (add_otlp(bld, req, pr, tmp, err) != PG_OK)
             return NULL;
         out->profiles++;
     }

@@ -5,11 +5,14 @@
  * Which profiles: those of the batch whose tenant is the one asked for (NULL:
  * all), in batch order. What comes out:
  *   - when they are exactly all profiles of one OTLP payload, in payload
- *     order, the request is that payload: protobuf bodies are its bytes
+ *     order, and no processor changed their labels, the request is that
+ *     payload: protobuf bodies are its bytes
  *     unchanged (byte-for-byte forwarding, the payload referenced, not
  *     copied), JSON bodies its JSON encoding;
  *   - otherwise the profiles are merged with the builder (model/otlp_merge.h)
- *     into one request with one pruned, de-duplicated dictionary; a pprof
+ *     into one request with one pruned, de-duplicated dictionary; a profile
+ *     whose labels a processor changed (labels_changed) goes in with
+ *     attributes that say its labels now (pg_otlp_with_labels); a pprof
  *     payload is converted first (convert_processor.h: service.name and
  *     resource attributes from the profile's labels, as the convert
  *     processor does). A pprof payload that does not convert leaves its

@@ -127,6 +127,82 @@ static void test_whole_payload_is_forwarded_byte_for_byte(void **state)
     pg_batch_free(b);
 }
 
+typedef struct label_list {
+    char text[4096];
+} label_list;
+
+static int collect_label(void *ctx, const char *name, const char *value)
+{
+    label_list *l = ctx;
+    size_t used = strlen(l->text);
+    snprintf(l->text + used, sizeof(l->text) - used, "%s=%s;", name, value);
+    return 0;
+}
+
+static int set_batch_label(void *ctx, const char *name, const char *value)
+{
+    void **pair = ctx;
+    return pg_profile_set_label(pair[0], pair[1], name, value);
+}
+
+/* A processor removed a label and added two: the
+ * payload is rebuilt and the output says the new labels; the other profiles
+ * are as they were. */
+static void test_changed_labels_are_written(void **state)
+{
+    env *e = *state;
+    const pg_otlp_request *req = e->payload->decoded;
+    pg_batch *b = fixture_batch(e, "a");
+    pg_profile *pr = &b->profiles[0];
+    void *pair[2] = {b, pr};
+    pg_arena *a = pg_arena_new(0, 0);
+    assert_int_equal(pg_otlp_labels(a, req, pr->resource_index, pr->scope_index, pr->profile_index,
+                                    set_batch_label, pair),
+                     PG_OK);
+    /* the fixture's first profile has one label, process.pid */
+    assert_int_equal(pr->n_labels, 1);
+    const char *removed = pg_arena_strdup(a, pr->labels[0].name);
+    assert_int_equal(pg_profile_remove_label(pr, removed), PG_OK);
+    assert_int_equal(pg_profile_set_label(b, pr, "service_name", "renamed"), PG_OK);
+    assert_int_equal(pg_profile_set_label(b, pr, "env", "prod"), PG_OK);
+    assert_int_equal(pg_profile_set_label(b, pr, "__internal__", "x"), PG_OK);
+    pr->labels_changed = 1;
+
+    pg_otlp_body body;
+    pg_error err = {0};
+    assert_int_equal(pg_otlp_body_build(b, "a", PG_OTLP_BODY_PROTO, &body, &err), PG_OK);
+    assert_null(body.payload); /* not forwarded */
+    assert_int_equal(body.whole, 0);
+    assert_int_equal(body.profiles, 82);
+    pg_otlp_request *out = NULL;
+    assert_int_equal(pg_otlp_decode(a, body.data, body.len, &out, &err), PG_OK);
+    assert_int_equal(pg_otlp_profile_count(out), 82);
+
+    label_list want = {0}, got = {0};
+    for (uint32_t i = 0; i < pr->n_labels; i++)
+        if (strncmp(pr->labels[i].name, "__", 2) != 0)
+            collect_label(&want, pr->labels[i].name, pr->labels[i].value);
+    /* the changed profile is the merged request's first; labels come out in
+     * attribute order, so compare them as sets through a sorted batch */
+    pg_batch *check = pg_batch_new();
+    pg_profile *cp = pg_batch_add(check, e->payload);
+    void *cpair[2] = {check, cp};
+    assert_int_equal(pg_otlp_labels(a, out, 0, 0, 0, set_batch_label, cpair), PG_OK);
+    for (uint32_t i = 0; i < cp->n_labels; i++)
+        collect_label(&got, cp->labels[i].name, cp->labels[i].value);
+    assert_string_equal(got.text, want.text);
+    assert_null(strstr(got.text, removed));
+    assert_non_null(strstr(got.text, "service_name=renamed;"));
+    assert_non_null(strstr(got.text, "env=prod;"));
+    pg_batch_free(check);
+    /* the samples of the changed profile and every other profile are unchanged */
+    for (size_t k = 1; k < 82; k++)
+        assert_same_profile(req, k, out, k);
+    pg_otlp_body_release(&body);
+    pg_arena_free(a);
+    pg_batch_free(b);
+}
+
 static void test_tenants_split_into_merged_requests(void **state)
 {
     env *e = *state;
@@ -333,6 +409,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_whole_payload_is_forwarded_byte_for_byte, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_changed_labels_are_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenants_split_into_merged_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_tenant_whole_among_others, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_order_is_merged, setup, teardown),
