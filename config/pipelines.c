@@ -116,7 +116,7 @@ static void check_routing(pg_load *l, const pg_config_pipeline *p, const pg_conf
                                    "must be the last processor",
                                    p->id, c->id);
         route_check rc = {l, p, c->id};
-        c->def->exporter_refs(c->typed, check_exporter_ref, &rc);
+        c->def->exporter_refs(c->typed, c->node, check_exporter_ref, &rc);
     }
 }
 

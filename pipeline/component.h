@@ -78,8 +78,10 @@ typedef struct pg_component_def {
     /* Processors that send to exporters of their pipeline themselves
      * (routing): reports every exporter id the config names. The
      * configuration check then requires each to be one of the pipeline's
-     * exporters and the processor to be the pipeline's last. Optional. */
-    void (*exporter_refs)(const void *config, pg_exporter_ref_fn ref, void *ud);
+     * exporters and the processor to be the pipeline's last. node is the
+     * component's own map, for positions. Optional. */
+    void (*exporter_refs)(const void *config, const pg_config_node *node, pg_exporter_ref_fn ref,
+                          void *ud);
     int (*create)(pg_component *self, pg_error *err);
     int (*start)(pg_component *self, pg_error *err);
     int (*worker_start)(pg_component *self, pg_worker *w, pg_error *err);

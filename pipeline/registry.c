@@ -16,6 +16,8 @@ extern const pg_component_def pg_debug_exporter_def;
 extern const pg_component_def pg_otlp_exporter_def;
 extern const pg_component_def pg_otlphttp_exporter_def;
 extern const pg_component_def pg_pyroscope_exporter_def;
+extern const pg_component_def pg_filter_processor_def;
+extern const pg_component_def pg_routing_processor_def;
 /* --- end of component table externs --- */
 
 static const pg_component_def *const registry[] = {
@@ -29,6 +31,8 @@ static const pg_component_def *const registry[] = {
     &pg_otlp_exporter_def,
     &pg_otlphttp_exporter_def,
     &pg_pyroscope_exporter_def,
+    &pg_filter_processor_def,
+    &pg_routing_processor_def,
     /* --- end of component table entries --- */
     NULL,
 };

@@ -49,27 +49,30 @@ int pg_regex_compile(const char *pattern, pg_regex **out, pg_error *err)
 {
     *out = NULL;
     size_t plen = strlen(pattern);
-    /* ^(?s:...)\z: the whole value, '.' across newlines, and unlike '$' no
-     * match before a trailing newline (RE2's '$' without (?m)) */
-    char *wrapped = malloc(plen + 16);
+    /* Anchored at both ends by compile options rather than by wrapping the
+     * pattern in a group, which a pattern such as "a)|(b" could close.
+     * ENDANCHORED also keeps '$' from matching before a trailing newline,
+     * as RE2's '$' without (?m) does not. (?s): '.' matches newlines. */
+    char *prefixed = malloc(plen + 8);
     pg_regex *re = calloc(1, sizeof(*re));
-    if (!wrapped || !re || !(re->pattern = strdup(pattern))) {
-        free(wrapped);
+    if (!prefixed || !re || !(re->pattern = strdup(pattern))) {
+        free(prefixed);
         free(re);
         return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
     }
-    snprintf(wrapped, plen + 16, "^(?s:%s)\\z", pattern);
+    snprintf(prefixed, plen + 8, "(?s)%s", pattern);
     int code;
     PCRE2_SIZE at;
-    re->code = pcre2_compile((PCRE2_SPTR)wrapped, PCRE2_ZERO_TERMINATED,
-                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C, &code,
-                             &at, NULL);
-    free(wrapped);
+    re->code = pcre2_compile((PCRE2_SPTR)prefixed, PCRE2_ZERO_TERMINATED,
+                             PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF |
+                                 PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C,
+                             &code, &at, NULL);
+    free(prefixed);
     if (!re->code) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(code, msg, sizeof(msg));
-        /* offsets are reported in the user's pattern, not the wrapped one */
-        size_t off = at >= 5 ? at - 5 : 0;
+        /* offsets are reported in the user's pattern, not the prefixed one */
+        size_t off = at >= 4 ? at - 4 : 0;
         if (off > plen)
             off = plen;
         pg_error_set(err, PG_ERR_INVALID, "invalid regex '%s': %s at offset %zu", pattern,

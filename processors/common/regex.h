@@ -1,8 +1,8 @@
 /*
  * Regular expressions for label rules and selectors, with the semantics
- * Prometheus gives them: RE2 syntax, matched against the whole value (the
- * pattern is compiled as ^(?s:pattern)\z, so '.' also matches a newline and
- * nothing may follow the match), UTF-8. Compiled once with PCRE2 and its JIT
+ * Prometheus gives them: RE2 syntax, matched against the whole value
+ * (anchored at both ends, as ^(?s:pattern)\z would be: '.' also matches a
+ * newline and nothing may follow the match), UTF-8. Compiled once with PCRE2 and its JIT
  * when the platform has one.
  *
  * PCRE2 accepts more than RE2 (backreferences, lookaround); patterns written
