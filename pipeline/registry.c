@@ -16,7 +16,9 @@ extern const pg_component_def pg_debug_exporter_def;
 extern const pg_component_def pg_otlp_exporter_def;
 extern const pg_component_def pg_otlphttp_exporter_def;
 extern const pg_component_def pg_pyroscope_exporter_def;
+extern const pg_component_def pg_sample_processor_def;
 extern const pg_component_def pg_filter_processor_def;
+extern const pg_component_def pg_memory_limiter_processor_def;
 extern const pg_component_def pg_routing_processor_def;
 /* --- end of component table externs --- */
 
@@ -31,7 +33,9 @@ static const pg_component_def *const registry[] = {
     &pg_otlp_exporter_def,
     &pg_otlphttp_exporter_def,
     &pg_pyroscope_exporter_def,
+    &pg_sample_processor_def,
     &pg_filter_processor_def,
+    &pg_memory_limiter_processor_def,
     &pg_routing_processor_def,
     /* --- end of component table entries --- */
     NULL,
