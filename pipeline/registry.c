@@ -18,6 +18,7 @@ extern const pg_component_def pg_otlphttp_exporter_def;
 extern const pg_component_def pg_pyroscope_exporter_def;
 extern const pg_component_def pg_sample_processor_def;
 extern const pg_component_def pg_filter_processor_def;
+extern const pg_component_def pg_tenant_processor_def;
 extern const pg_component_def pg_memory_limiter_processor_def;
 extern const pg_component_def pg_relabel_processor_def;
 extern const pg_component_def pg_routing_processor_def;
@@ -36,6 +37,7 @@ static const pg_component_def *const registry[] = {
     &pg_pyroscope_exporter_def,
     &pg_sample_processor_def,
     &pg_filter_processor_def,
+    &pg_tenant_processor_def,
     &pg_memory_limiter_processor_def,
     &pg_relabel_processor_def,
     &pg_routing_processor_def,

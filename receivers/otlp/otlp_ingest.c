@@ -71,7 +71,7 @@ static int add_label(void *ctx, const char *name, const char *value)
 
 /* One pg_profile per OTLP profile, all referencing the same payload. */
 static int batch_from_request(pg_batch *b, pg_payload *payload, const pg_otlp_request *req,
-                              const char *tenant)
+                              const pg_otlp_tenants *tenants)
 {
     for (size_t ri = 0; ri < req->n_resource_profiles; ri++) {
         const Opentelemetry__Proto__Profiles__V1development__ResourceProfiles *rp =
@@ -95,7 +95,8 @@ static int batch_from_request(pg_batch *b, pg_payload *payload, const pg_otlp_re
                 prof->value_total = view.value_total;
                 label_sink sink = {b, prof};
                 if (pg_profile_set_type(b, prof, view.profile_type) != PG_OK ||
-                    pg_profile_set_tenant(b, prof, tenant) != PG_OK ||
+                    pg_profile_set_tenant_sources(b, prof, tenants->auth_tenant,
+                                                  tenants->header_tenant) != PG_OK ||
                     pg_otlp_labels(b->arena, req, ri, si, pi, add_label, &sink) != PG_OK)
                     return PG_ERR_NOMEM;
             }
@@ -160,7 +161,7 @@ fail:
 
 void pg_otlp_ingest(pg_component *self, pg_otlp_counters *counters, pg_worker *w,
                     pg_otlp_encoding enc, const uint8_t *body, size_t len, uint64_t max_body_size,
-                    const char *tenant, pg_otlp_outcome *outcome)
+                    const pg_otlp_tenants *tenants, pg_otlp_outcome *outcome)
 {
     memset(outcome, 0, sizeof(*outcome));
     outcome->http_status = 200;
@@ -184,7 +185,7 @@ void pg_otlp_ingest(pg_component *self, pg_otlp_counters *counters, pg_worker *w
     pg_batch *b = pg_batch_new();
     pg_consume_result res;
     pg_consume_result_init(&res);
-    if (!b || batch_from_request(b, payload, req, tenant) != PG_OK) {
+    if (!b || batch_from_request(b, payload, req, tenants) != PG_OK) {
         outcome_set(outcome, 503, PG_GRPC_UNAVAILABLE, "out of memory building the batch");
     } else {
         pg_consumer_send(&self->next, w, b, &res);

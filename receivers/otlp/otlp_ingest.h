@@ -27,10 +27,18 @@ typedef struct pg_otlp_outcome {
     char message[320];
 } pg_otlp_outcome;
 
+/* Where the request's tenant came from (receivers/common/auth.h): the
+ * authenticated credential's and the X-Scope-OrgID header's; "" or NULL
+ * when none. */
+typedef struct pg_otlp_tenants {
+    const char *auth_tenant;
+    const char *header_tenant;
+} pg_otlp_tenants;
+
 /* Decodes body (already decompressed), sends its profiles downstream and fills
- * outcome. tenant may be NULL. */
+ * outcome. */
 void pg_otlp_ingest(pg_component *self, pg_otlp_counters *counters, pg_worker *w,
                     pg_otlp_encoding enc, const uint8_t *body, size_t len, uint64_t max_body_size,
-                    const char *tenant, pg_otlp_outcome *outcome);
+                    const pg_otlp_tenants *tenants, pg_otlp_outcome *outcome);
 
 #endif

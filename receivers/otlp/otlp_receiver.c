@@ -119,6 +119,8 @@ static const pg_config_key protocol_keys[] = {
     PG_CONFIG_END,
 };
 
+static const pg_config_key auth_keys[] = PG_AUTH_CONFIG_KEYS(pg_otlp_receiver_config, auth);
+
 static const pg_config_key otlp_keys[] = {
     {.name = "protocols",
      .type = PG_CFG_SECTION,
@@ -126,6 +128,11 @@ static const pg_config_key otlp_keys[] = {
      .children = protocol_keys,
      .required = true,
      .help = "which OTLP transports to serve; at least one of grpc and http"},
+    {.name = "auth",
+     .type = PG_CFG_SECTION,
+     .offset = CFG(auth.present),
+     .children = auth_keys,
+     .help = PG_AUTH_HELP " (both transports)"},
     PG_CONFIG_END,
 };
 
@@ -147,27 +154,45 @@ static void otlp_validate(const void *config, pg_config_report *report, const pg
             report, node, "receiver otlp needs at least one of protocols.grpc and protocols.http");
     validate_tls(&c->grpc.tls, "grpc", report, node);
     validate_tls(&c->http.tls, "http", report, node);
+    pg_auth_config_validate(&c->auth, report, node);
 }
 
 typedef struct otlp_receiver {
     pg_component *self;
     pg_http_server *grpc_server, *http_server;
     pg_otlp_counters grpc_counters, http_counters;
+    pg_auth *auth; /* NULL: no authentication */
 } otlp_receiver;
 
-static const char *tenant_of(const pg_http_request *req)
+/* Runs before the body is decoded; a refusal is counted as a failed request
+ * of the transport (and by reason, in pg_auth_check_request). */
+static int authorize(otlp_receiver *r, pg_otlp_counters *c, const pg_http_request *req,
+                     pg_otlp_tenants *t, pg_auth_result *res)
 {
-    const char *t = pg_http_request_header(req, "x-scope-orgid");
-    return t ? t : "";
+    if (pg_auth_check_request(r->auth, req, res) != PG_AUTH_OK) {
+        pg_metric_add(c->requests_failed, 1);
+        pg_metric_add(c->refused_bytes, (int64_t)req->body_len);
+        return -1;
+    }
+    t->auth_tenant = res->auth_tenant;
+    t->header_tenant = res->header_tenant;
+    return 0;
 }
 
 static void grpc_export(void *ctx, pg_http_request *req, pg_grpc_response *resp)
 {
     otlp_receiver *r = ctx;
     const pg_otlp_receiver_config *cfg = r->self->config;
+    pg_otlp_tenants t;
+    pg_auth_result ar;
+    if (authorize(r, &r->grpc_counters, req, &t, &ar) != 0) {
+        resp->status = pg_auth_grpc_status(ar.status);
+        resp->message = pg_arena_strdup(req->arena, ar.message);
+        return;
+    }
     pg_otlp_outcome o;
     pg_otlp_ingest(r->self, &r->grpc_counters, req->worker, PG_OTLP_PROTO, req->body, req->body_len,
-                   cfg->grpc.max_body_size, tenant_of(req), &o);
+                   cfg->grpc.max_body_size, &t, &o);
     resp->status = o.grpc_status;
     if (o.grpc_status != PG_GRPC_OK) {
         resp->message = pg_arena_strdup(req->arena, o.message);
@@ -196,10 +221,37 @@ static int content_type_encoding(const char *ct, pg_otlp_encoding *enc)
     return -1;
 }
 
+/* 401 / 403 as a Status in the request's encoding (plain text when the
+ * content type is not one of OTLP's), with the challenges on a 401. */
+static void http_auth_refusal(otlp_receiver *r, pg_http_request *req, pg_http_response *resp,
+                              const pg_auth_result *ar)
+{
+    pg_otlp_encoding enc;
+    resp->status = pg_auth_http_status(ar->status);
+    if (ar->status == PG_AUTH_UNAUTHENTICATED)
+        pg_auth_add_challenges(r->auth, req, resp);
+    if (content_type_encoding(pg_http_request_header(req, "content-type"), &enc) != 0) {
+        resp->content_type = "text/plain; charset=utf-8";
+        pg_buf_printf(&resp->body, "%s\n", ar->message);
+    } else if (enc == PG_OTLP_JSON) {
+        resp->content_type = "application/json";
+        pg_rpc_status_json(pg_auth_grpc_status(ar->status), ar->message, &resp->body);
+    } else {
+        resp->content_type = "application/x-protobuf";
+        pg_rpc_status_pack(pg_auth_grpc_status(ar->status), ar->message, &resp->body);
+    }
+}
+
 static void http_export(void *ctx, pg_http_request *req, pg_http_response *resp)
 {
     otlp_receiver *r = ctx;
     const pg_otlp_receiver_config *cfg = r->self->config;
+    pg_otlp_tenants t;
+    pg_auth_result ar;
+    if (authorize(r, &r->http_counters, req, &t, &ar) != 0) {
+        http_auth_refusal(r, req, resp, &ar);
+        return;
+    }
     const char *ct = pg_http_request_header(req, "content-type");
     pg_otlp_encoding enc;
     if (content_type_encoding(ct, &enc) != 0) {
@@ -214,7 +266,7 @@ static void http_export(void *ctx, pg_http_request *req, pg_http_response *resp)
     }
     pg_otlp_outcome o;
     pg_otlp_ingest(r->self, &r->http_counters, req->worker, enc, req->body, req->body_len,
-                   cfg->http.max_body_size, tenant_of(req), &o);
+                   cfg->http.max_body_size, &t, &o);
     int json = enc == PG_OTLP_JSON;
     resp->status = o.http_status;
     resp->content_type = json ? "application/json" : "application/x-protobuf";
@@ -273,6 +325,8 @@ static int otlp_create(pg_component *self, pg_error *err)
         return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
     r->self = self;
     self->state = r;
+    if (pg_auth_new(&cfg->auth, self->id, &r->auth, err) != PG_OK)
+        return err->code;
     if (cfg->grpc.present) {
         pg_receiver_counters_init(&r->grpc_counters, self->id, "grpc");
         if (!(r->grpc_server = server_new(r, &cfg->grpc, "grpc", err)))
@@ -324,6 +378,7 @@ static void otlp_destroy(pg_component *self)
         return;
     pg_http_server_free(r->grpc_server);
     pg_http_server_free(r->http_server);
+    pg_auth_free(r->auth);
     free(r);
     self->state = NULL;
 }

@@ -24,6 +24,9 @@ static void set_codes(pg_pyro_outcome *o, int http_status)
     case 401:
         o->grpc_status = PG_GRPC_UNAUTHENTICATED;
         break;
+    case 403:
+        o->grpc_status = PG_GRPC_PERMISSION_DENIED;
+        break;
     case 413:
     case 429:
         o->grpc_status = PG_GRPC_RESOURCE_EXHAUSTED;
@@ -64,9 +67,12 @@ void pg_pyro_fail_error(pg_pyro_outcome *o, const pg_error *err, const char *pre
         pg_pyro_fail(o, status, "%s: %s", prefix, err->msg);
 }
 
-void pg_pyro_reply_error(pg_http_request *req, pg_http_response *resp, const pg_pyro_outcome *o)
+void pg_pyro_reply_error(const pg_pyro_receiver *r, pg_http_request *req, pg_http_response *resp,
+                         const pg_pyro_outcome *o)
 {
     pg_http_response_json_error(resp, o->http_status, o->message);
+    if (o->http_status == 401)
+        pg_auth_add_challenges(r->auth, req, resp);
     if (o->retry_after_s && (o->http_status == 429 || o->http_status == 503)) {
         char *v = pg_arena_sprintf(req->arena, "%u", o->retry_after_s);
         if (v)
@@ -74,10 +80,15 @@ void pg_pyro_reply_error(pg_http_request *req, pg_http_response *resp, const pg_
     }
 }
 
-const char *pg_pyro_tenant(const pg_http_request *req)
+int pg_pyro_authorize(pg_pyro_receiver *r, pg_pyro_counters *c, const pg_http_request *req,
+                      pg_auth_result *who, pg_pyro_outcome *o)
 {
-    const char *t = pg_http_request_header(req, "x-scope-orgid");
-    return t ? t : "";
+    pg_auth_status st = pg_auth_check_request(r->auth, req, who);
+    if (st == PG_AUTH_OK)
+        return 0;
+    pg_pyro_fail(o, pg_auth_http_status(st), "%s", who->message);
+    pg_pyro_count_refused(r, c, 0, req->body_len, o);
+    return -1;
 }
 
 /* Display name of a sample type: the sent config's, else Pyroscope's
@@ -126,7 +137,9 @@ static pg_profile *add_payload(pg_batch *b, pg_payload *payload, const pg_pprof 
 {
     pg_profile *prof = pg_batch_add(b, payload);
     pg_payload_unref(payload); /* the batch holds the reference now */
-    if (!prof || pg_profile_set_tenant(b, prof, meta->tenant ? meta->tenant : "") != PG_OK ||
+    const char *auth_tenant = meta->who ? meta->who->auth_tenant : NULL;
+    const char *header_tenant = meta->who ? meta->who->header_tenant : NULL;
+    if (!prof || pg_profile_set_tenant_sources(b, prof, auth_tenant, header_tenant) != PG_OK ||
         pg_profile_set_type(b, prof, pg_pprof_profile_type(b->arena, doc)) != PG_OK) {
         pg_pyro_fail(o, 503, "out of memory building the batch");
         return NULL;

@@ -36,6 +36,7 @@ typedef struct ingest_call {
     pg_pyro_labelset name;
     uint64_t from_ns, until_ns;
     int64_t sample_rate;
+    const pg_auth_result *who;
     pg_pyro_outcome *o;
 } ingest_call;
 
@@ -216,7 +217,7 @@ static int label_pprof(ingest_call *c, pg_batch *b, pg_profile *p, const pg_ppro
 static pg_pyro_pprof_meta meta_of(const ingest_call *c)
 {
     pg_pyro_pprof_meta m = {
-        .tenant = pg_pyro_tenant(c->req),
+        .who = c->who,
         .from_ns = c->from_ns,
         .until_ns = c->until_ns,
     };
@@ -371,7 +372,12 @@ void pg_pyro_ingest_handler(void *ctx, pg_http_request *req, pg_http_response *r
     pg_pyro_receiver *r = ctx;
     pg_pyro_outcome o;
     pg_pyro_outcome_ok(&o);
-    ingest_call c = {.r = r, .req = req, .o = &o};
+    pg_auth_result who;
+    if (pg_pyro_authorize(r, &r->ingest, req, &who, &o) != 0) {
+        pg_pyro_reply_error(r, req, resp, &o);
+        return;
+    }
+    ingest_call c = {.r = r, .req = req, .o = &o, .who = &who};
     pg_batch *b = NULL;
     int rc = prepare(&c);
     if (rc == 0 && (!(b = pg_batch_new()) || !(c.scratch = pg_pyro_scratch_new(r)))) {
@@ -399,7 +405,7 @@ void pg_pyro_ingest_handler(void *ctx, pg_http_request *req, pg_http_response *r
     pg_batch_free(b);
     pg_arena_free(c.scratch);
     if (o.http_status != 200) {
-        pg_pyro_reply_error(req, resp, &o);
+        pg_pyro_reply_error(r, req, resp, &o);
         return;
     }
     resp->status = 200;

@@ -11,6 +11,7 @@
 
 #include "convert/convert.h"
 #include "pipeline/component.h"
+#include "receivers/common/auth.h"
 #include "receivers/pyroscope/pyroscope_receiver.h"
 #include "receivers/pyroscope/sample_type_config.h"
 #include "telemetry/receiver_metrics.h"
@@ -23,6 +24,7 @@ typedef struct pg_pyro_receiver {
     const pg_pyro_receiver_config *cfg;
     pg_http_server *server;
     pg_pyro_counters ingest, push, pprof;
+    pg_auth *auth; /* NULL: no authentication */
 } pg_pyro_receiver;
 
 /* How a request ended: the HTTP status (its Connect code follows from it,
@@ -36,20 +38,22 @@ typedef struct pg_pyro_outcome {
 
 void pg_pyro_outcome_ok(pg_pyro_outcome *o);
 /* Sets a failure; the gRPC status follows from http_status (400/422
- * INVALID_ARGUMENT, 413/429 RESOURCE_EXHAUSTED, 415 UNIMPLEMENTED, 503
- * UNAVAILABLE, others INTERNAL). */
+ * INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 413/429
+ * RESOURCE_EXHAUSTED, 415 UNIMPLEMENTED, 503 UNAVAILABLE, others INTERNAL). */
 void pg_pyro_fail(pg_pyro_outcome *o, int http_status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Maps a pg_error from a decoder: LIMIT 413, NOMEM 503, UNSUPPORTED 415, else
  * 400; the message is prefix + ": " + err->msg. */
 void pg_pyro_fail_error(pg_pyro_outcome *o, const pg_error *err, const char *prefix);
 
-/* An HTTP error body as Pyroscope writes it: {"code": ..., "message": ...}. */
-void pg_pyro_reply_error(pg_http_request *req, pg_http_response *resp, const pg_pyro_outcome *o);
+/* An HTTP error body as Pyroscope writes it: {"code": ..., "message": ...};
+ * a 401 also carries the WWW-Authenticate challenges. */
+void pg_pyro_reply_error(const pg_pyro_receiver *r, pg_http_request *req, pg_http_response *resp,
+                         const pg_pyro_outcome *o);
 
 /* Facts about one pprof upload that decide its labels and times. */
 typedef struct pg_pyro_pprof_meta {
-    const char *tenant;                     /* "" when none */
+    const pg_auth_result *who;              /* the request's tenant sources */
     const pg_pyro_stconfig_entry *stconfig; /* sample_type_config; may be NULL */
     size_t n_stconfig;
     uint64_t from_ns, until_ns; /* request window; 0 when unknown */
@@ -113,9 +117,11 @@ void pg_pyro_submit(pg_pyro_receiver *r, pg_pyro_counters *c, pg_worker *w, pg_b
 void pg_pyro_count_refused(pg_pyro_receiver *r, pg_pyro_counters *c, size_t n_profiles, size_t len,
                            const pg_pyro_outcome *o);
 
-/* X-Scope-OrgID, or "" (the seam where receiver authentication will map
- * credentials to tenants). */
-const char *pg_pyro_tenant(const pg_http_request *req);
+/* Authenticates req (receivers/common/auth.h) before its body is read into
+ * profiles. 0: *who holds the tenant sources; -1: o holds the 401/403
+ * refusal, already counted on c. */
+int pg_pyro_authorize(pg_pyro_receiver *r, pg_pyro_counters *c, const pg_http_request *req,
+                      pg_auth_result *who, pg_pyro_outcome *o);
 
 /* Route handlers. */
 void pg_pyro_ingest_handler(void *ctx, pg_http_request *req, pg_http_response *resp);

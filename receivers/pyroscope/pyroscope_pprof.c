@@ -68,6 +68,11 @@ void pg_pyro_pprof_handler(void *ctx, pg_http_request *req, pg_http_response *re
     pg_pyro_receiver *r = ctx;
     pg_pyro_outcome o;
     pg_pyro_outcome_ok(&o);
+    pg_auth_result who;
+    if (pg_pyro_authorize(r, &r->pprof, req, &who, &o) != 0) {
+        pg_pyro_reply_error(r, req, resp, &o);
+        return;
+    }
     pg_pyro_series s = {0};
     pg_batch *b = NULL;
     int rc = query_tags(r, req, &s, &o);
@@ -87,7 +92,7 @@ void pg_pyro_pprof_handler(void *ctx, pg_http_request *req, pg_http_response *re
         rc = -1;
     }
     if (rc == 0) {
-        pg_pyro_pprof_meta m = {.tenant = pg_pyro_tenant(req)};
+        pg_pyro_pprof_meta m = {.who = &who};
         p = pg_pyro_add_pprof(r, b, scratch, req->body, req->body_len, &m, &doc, &o);
         rc = p ? 0 : -1;
     }
@@ -105,7 +110,7 @@ void pg_pyro_pprof_handler(void *ctx, pg_http_request *req, pg_http_response *re
     pg_batch_free(b);
     pg_arena_free(scratch);
     if (o.http_status != 200) {
-        pg_pyro_reply_error(req, resp, &o);
+        pg_pyro_reply_error(r, req, resp, &o);
         return;
     }
     resp->status = 204;

@@ -52,11 +52,11 @@ static int check_series_labels(const push_series *s, size_t si, pg_pyro_outcome 
 }
 
 static int add_series(pg_pyro_receiver *r, pg_batch *b, pg_arena *scratch, const push_series *s,
-                      size_t si, const char *tenant, pg_pyro_outcome *o)
+                      size_t si, const pg_auth_result *who, pg_pyro_outcome *o)
 {
     if (check_series_labels(s, si, o))
         return -1;
-    pg_pyro_pprof_meta m = {.tenant = tenant};
+    pg_pyro_pprof_meta m = {.who = who};
     for (size_t k = 0; k < s->n_samples; k++) {
         const Push__V1__RawSample *smp = s->samples[k];
         /* one sample's document is needed only while its profile is added */
@@ -94,7 +94,7 @@ nomem:
 
 /* Decodes nothing itself: runs a decoded request through the pipeline. */
 static void push_request_run(pg_pyro_receiver *r, pg_worker *w, const push_request *req,
-                             const char *tenant, size_t len, pg_pyro_outcome *o)
+                             const pg_auth_result *who, size_t len, pg_pyro_outcome *o)
 {
     pg_batch *b = pg_batch_new();
     pg_arena *scratch = pg_pyro_scratch_new(r);
@@ -104,7 +104,7 @@ static void push_request_run(pg_pyro_receiver *r, pg_worker *w, const push_reque
     size_t n_profiles = 0;
     for (size_t i = 0; rc == 0 && i < req->n_series; i++) {
         n_profiles += req->series[i]->n_samples;
-        rc = add_series(r, b, scratch, req->series[i], i, tenant, o);
+        rc = add_series(r, b, scratch, req->series[i], i, who, o);
     }
     if (rc == 0)
         pg_pyro_submit(r, &r->push, w, b, len, o);
@@ -150,11 +150,13 @@ void pg_pyro_push_grpc_handler(void *ctx, pg_http_request *req, pg_grpc_response
     pg_pyro_receiver *r = ctx;
     pg_pyro_outcome o;
     pg_pyro_outcome_ok(&o);
-    push_request *pr = decode_proto(req->arena, req->body, req->body_len, &o);
-    if (pr)
-        push_request_run(r, req->worker, pr, pg_pyro_tenant(req), req->body_len, &o);
-    else
+    pg_auth_result who;
+    push_request *pr = NULL;
+    if (pg_pyro_authorize(r, &r->push, req, &who, &o) == 0 &&
+        !(pr = decode_proto(req->arena, req->body, req->body_len, &o)))
         pg_pyro_count_refused(r, &r->push, 0, req->body_len, &o);
+    if (pr)
+        push_request_run(r, req->worker, pr, &who, req->body_len, &o);
     resp->status = o.grpc_status;
     if (o.grpc_status != PG_GRPC_OK)
         resp->message = pg_arena_strdup(req->arena, o.message);
@@ -172,12 +174,9 @@ static int media_is(const char *ct, const char *want)
     return n == strlen(want) && strncasecmp(ct, want, n) == 0;
 }
 
-/* gRPC-Web: the body holds one framed message; the answer carries the
- * status in a trailer frame (flag 0x80) after the message frame. */
-static void grpc_web(pg_pyro_receiver *r, pg_http_request *req, pg_http_response *resp)
+static void grpc_web_run(pg_pyro_receiver *r, pg_http_request *req, const pg_auth_result *who,
+                         pg_pyro_outcome *o)
 {
-    pg_pyro_outcome o;
-    pg_pyro_outcome_ok(&o);
     pg_error err;
     pg_error_clear(&err);
     const uint8_t *data = NULL;
@@ -186,24 +185,28 @@ static void grpc_web(pg_pyro_receiver *r, pg_http_request *req, pg_http_response
                                      req->body, req->body_len, r->cfg->max_body_size,
                                      r->cfg->max_body_size, &data, &len, &err);
     if (code != PG_GRPC_OK) {
-        o.grpc_status = code;
-        snprintf(o.message, sizeof(o.message), "%.380s", err.msg);
-        pg_pyro_count_refused(r, &r->push, 0, req->body_len, &o);
+        o->grpc_status = code;
+        snprintf(o->message, sizeof(o->message), "%.380s", err.msg);
+        pg_pyro_count_refused(r, &r->push, 0, req->body_len, o);
     } else {
-        push_request *pr = decode_proto(req->arena, data, len, &o);
+        push_request *pr = decode_proto(req->arena, data, len, o);
         if (pr)
-            push_request_run(r, req->worker, pr, pg_pyro_tenant(req), len, &o);
+            push_request_run(r, req->worker, pr, who, len, o);
         else
-            pg_pyro_count_refused(r, &r->push, 0, len, &o);
+            pg_pyro_count_refused(r, &r->push, 0, len, o);
     }
+}
+
+static void grpc_web_reply(pg_http_request *req, pg_http_response *resp, const pg_pyro_outcome *o)
+{
     resp->status = 200;
     resp->content_type = "application/grpc-web+proto";
-    if (o.grpc_status == PG_GRPC_OK)
+    if (o->grpc_status == PG_GRPC_OK)
         pg_grpc_frame_append(&resp->body, NULL, 0); /* the empty PushResponse */
-    const char *m = o.grpc_status ? pg_grpc_percent_encode(req->arena, o.message) : NULL;
+    const char *m = o->grpc_status ? pg_grpc_percent_encode(req->arena, o->message) : NULL;
     char *trailer =
-        m ? pg_arena_sprintf(req->arena, "grpc-status:%d\r\ngrpc-message:%s\r\n", o.grpc_status, m)
-          : pg_arena_sprintf(req->arena, "grpc-status:%d\r\n", o.grpc_status);
+        m ? pg_arena_sprintf(req->arena, "grpc-status:%d\r\ngrpc-message:%s\r\n", o->grpc_status, m)
+          : pg_arena_sprintf(req->arena, "grpc-status:%d\r\n", o->grpc_status);
     if (!trailer)
         trailer = "grpc-status:13\r\n";
     size_t tl = strlen(trailer);
@@ -213,12 +216,29 @@ static void grpc_web(pg_pyro_receiver *r, pg_http_request *req, pg_http_response
     pg_buf_append(&resp->body, trailer, tl);
 }
 
+/* gRPC-Web: the body holds one framed message; the answer carries the
+ * status in a trailer frame (flag 0x80) after the message frame. */
+static void grpc_web(pg_pyro_receiver *r, pg_http_request *req, pg_http_response *resp)
+{
+    pg_pyro_outcome o;
+    pg_pyro_outcome_ok(&o);
+    pg_auth_result who;
+    if (pg_pyro_authorize(r, &r->push, req, &who, &o) == 0)
+        grpc_web_run(r, req, &who, &o);
+    grpc_web_reply(req, resp, &o);
+}
+
 /* Connect unary: the message is the body; errors are JSON. */
 static void connect_unary(pg_pyro_receiver *r, pg_http_request *req, pg_http_response *resp,
                           int json)
 {
     pg_pyro_outcome o;
     pg_pyro_outcome_ok(&o);
+    pg_auth_result who;
+    if (pg_pyro_authorize(r, &r->push, req, &who, &o) != 0) {
+        pg_pyro_reply_error(r, req, resp, &o);
+        return;
+    }
     const char *ver = pg_http_request_header(req, "connect-protocol-version");
     const char *tmo = pg_http_request_header(req, "connect-timeout-ms");
     push_request *pr = NULL;
@@ -230,11 +250,11 @@ static void connect_unary(pg_pyro_receiver *r, pg_http_request *req, pg_http_res
         pr = json ? decode_json(req->arena, req->body, req->body_len, &o)
                   : decode_proto(req->arena, req->body, req->body_len, &o);
     if (pr)
-        push_request_run(r, req->worker, pr, pg_pyro_tenant(req), req->body_len, &o);
+        push_request_run(r, req->worker, pr, &who, req->body_len, &o);
     else
         pg_pyro_count_refused(r, &r->push, 0, req->body_len, &o);
     if (o.http_status != 200) {
-        pg_pyro_reply_error(req, resp, &o);
+        pg_pyro_reply_error(r, req, resp, &o);
         return;
     }
     resp->status = 200;
@@ -256,12 +276,17 @@ void pg_pyro_push_http_handler(void *ctx, pg_http_request *req, pg_http_response
     } else {
         pg_pyro_outcome o;
         pg_pyro_outcome_ok(&o);
+        pg_auth_result who;
+        if (pg_pyro_authorize(r, &r->push, req, &who, &o) != 0) {
+            pg_pyro_reply_error(r, req, resp, &o);
+            return;
+        }
         pg_pyro_fail(&o, 415,
                      "content type '%.64s' is not supported on the push API (supported: "
                      "application/proto, application/json, application/grpc, "
                      "application/grpc-web+proto)",
                      ct ? ct : "(none)");
         pg_pyro_count_refused(r, &r->push, 0, req->body_len, &o);
-        pg_pyro_reply_error(req, resp, &o);
+        pg_pyro_reply_error(r, req, resp, &o);
     }
 }

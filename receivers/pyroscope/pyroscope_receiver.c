@@ -33,6 +33,8 @@ static const pg_config_key pprof_keys[] = {
     PG_CONFIG_END,
 };
 
+static const pg_config_key auth_keys[] = PG_AUTH_CONFIG_KEYS(pg_pyro_receiver_config, auth);
+
 static const pg_config_key pyroscope_keys[] = {
     {.name = "endpoint",
      .type = PG_CFG_ENDPOINT,
@@ -86,6 +88,11 @@ static const pg_config_key pyroscope_keys[] = {
      .offset = CFG(pprof.present),
      .children = pprof_keys,
      .help = "settings of POST /v1/pprof"},
+    {.name = "auth",
+     .type = PG_CFG_SECTION,
+     .offset = CFG(auth.present),
+     .children = auth_keys,
+     .help = PG_AUTH_HELP " (every route)"},
     PG_CONFIG_END,
 };
 
@@ -95,6 +102,7 @@ static void pyroscope_validate(const void *config, pg_config_report *report,
     const pg_pyro_receiver_config *c = config;
     if (c->tls.present && (!c->tls.cert_file || !c->tls.key_file))
         pg_config_report_error(report, node, "tls needs both cert_file and key_file");
+    pg_auth_config_validate(&c->auth, report, node);
 }
 
 static int pyroscope_create(pg_component *self, pg_error *err)
@@ -106,6 +114,8 @@ static int pyroscope_create(pg_component *self, pg_error *err)
     r->self = self;
     r->cfg = cfg;
     self->state = r;
+    if (pg_auth_new(&cfg->auth, self->id, &r->auth, err) != PG_OK)
+        return err->code;
     pg_receiver_counters_init(&r->ingest, self->id, "ingest");
     pg_receiver_counters_init(&r->push, self->id, "push");
     pg_receiver_counters_init(&r->pprof, self->id, "pprof");
@@ -164,6 +174,7 @@ static void pyroscope_destroy(pg_component *self)
     if (!r)
         return;
     pg_http_server_free(r->server);
+    pg_auth_free(r->auth);
     free(r);
     self->state = NULL;
 }

@@ -10,8 +10,18 @@
  *                                     receiver's push form
  *
  * The payload stays pprof and is carried byte for byte; only labels are
- * derived (service_name, tags, __name__ as Pyroscope derives it). The tenant
- * is the X-Scope-OrgID header. docs/pyroscope.md describes every rule.
+ * derived (service_name, tags, __name__ as Pyroscope derives it).
+ * docs/pyroscope.md describes every rule.
+ *
+ * Authentication (`auth`, receivers/common/auth.h) covers every route: with
+ * credentials configured, a request without a valid Authorization header
+ * is refused before its body is decoded (401 with WWW-Authenticate and the
+ * Connect error {"code": "unauthenticated"}, gRPC and gRPC-Web
+ * UNAUTHENTICATED), and one whose X-Scope-OrgID names another tenant than
+ * its credential's is refused as permission_denied (403 /
+ * PERMISSION_DENIED). Each profile records the credential's tenant and the
+ * header's (pg_profile_set_tenant_sources); its tenant is the credential's,
+ * else the header's.
  */
 #ifndef PG_RECEIVERS_PYROSCOPE_RECEIVER_H
 #define PG_RECEIVERS_PYROSCOPE_RECEIVER_H
@@ -19,6 +29,7 @@
 #include <stdint.h>
 
 #include "pipeline/component.h"
+#include "receivers/common/auth.h"
 
 typedef struct pg_pyro_receiver_config {
     char *endpoint;
@@ -37,6 +48,7 @@ typedef struct pg_pyro_receiver_config {
         int present;
         char *service_name;
     } pprof;
+    pg_auth_config auth;
 } pg_pyro_receiver_config;
 
 extern const pg_component_def pg_pyroscope_receiver_def;
