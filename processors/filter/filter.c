@@ -7,7 +7,7 @@
 
 #include "processors/common/selector.h"
 #include "processors/filter/filter_internal.h"
-#include "processors/common/log_throttle.h"
+#include "telemetry/log_throttle.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
 #include "telemetry/processor_metrics.h"

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "processors/memory_limiter/memory_limiter_internal.h"
-#include "processors/common/log_throttle.h"
+#include "telemetry/log_throttle.h"
 #include "telemetry/processor_metrics.h"
 
 #define CFG(field) offsetof(pg_memory_limiter_config, field)

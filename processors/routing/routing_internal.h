@@ -6,7 +6,7 @@
 
 #include "processors/common/selector.h"
 #include "processors/routing/routing.h"
-#include "processors/common/log_throttle.h"
+#include "telemetry/log_throttle.h"
 #include "telemetry/metrics.h"
 
 /* A distinct set of exporters: indices into self->pipeline_exporters. */

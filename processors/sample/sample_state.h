@@ -2,7 +2,7 @@
 #ifndef PG_PROCESSORS_SAMPLE_SAMPLE_STATE_H
 #define PG_PROCESSORS_SAMPLE_SAMPLE_STATE_H
 
-#include "processors/common/log_throttle.h"
+#include "telemetry/log_throttle.h"
 #include "processors/sample/sample_internal.h"
 #include "telemetry/metrics.h"
 

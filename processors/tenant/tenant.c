@@ -1,11 +1,10 @@
 #include "processors/tenant/tenant.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/clock.h"
+#include "telemetry/log_throttle.h"
 #include "telemetry/processor_metrics.h"
 
 #define CFG(field) offsetof(pg_tenant_processor_config, field)
@@ -143,8 +142,7 @@ typedef struct tenant_state {
     size_t n_order;
     pg_metric *dropped_invalid;
     pg_metric *by_source[N_SOURCES + 2]; /* + default, none */
-    _Atomic uint64_t last_log_ms;
-    _Atomic uint64_t skipped_logs;
+    pg_log_throttle log_throttle;
 } tenant_state;
 
 enum { BY_DEFAULT = N_SOURCES, BY_NONE = N_SOURCES + 1 };
@@ -213,26 +211,19 @@ static const char *choose(const pg_tenant_processor_config *c, const tenant_stat
 /* One warn line per second per processor about dropped profiles. */
 static void log_invalid(pg_component *self, tenant_state *st, const char *tenant, size_t by)
 {
-    uint64_t now = pg_now_ms() + 1;
-    uint64_t last = atomic_load_explicit(&st->last_log_ms, memory_order_relaxed);
-    if ((last && now - last < 1000) ||
-        !atomic_compare_exchange_strong(&st->last_log_ms, &last, now)) {
-        atomic_fetch_add_explicit(&st->skipped_logs, 1, memory_order_relaxed);
+    uint64_t skipped;
+    if (!pg_log_throttle_allow(&st->log_throttle, &skipped))
         return;
-    }
-    uint64_t skipped = atomic_exchange(&st->skipped_logs, 0);
     char shown[64];
     size_t n = 0;
     for (; tenant[n] && n < sizeof(shown) - 1; n++)
         shown[n] = tenant[n] >= 0x20 && tenant[n] < 0x7f ? tenant[n] : '?';
     shown[n] = '\0';
-    char more[64] = "";
-    if (skipped)
-        snprintf(more, sizeof(more), " (and %llu more since the last line)",
-                 (unsigned long long)skipped);
+    char more[64];
     PG_CLOG(self, PG_LOG_WARN,
             "dropped a profile: its tenant '%s%s' (from %s) is not a valid tenant id%s", shown,
-            tenant[n] ? "..." : "", by < N_SOURCES ? source_names[by] : "default", more);
+            tenant[n] ? "..." : "", by < N_SOURCES ? source_names[by] : "default",
+            pg_log_throttle_note(skipped, more, sizeof(more)));
 }
 
 static int tenant_consume(pg_component *self, pg_worker *w, pg_batch *b, pg_consume_result *res)

@@ -2,31 +2,21 @@
  * logging and the protocol answers of a refusal. */
 #include <stdio.h>
 
-#include "common/clock.h"
 #include "receivers/common/auth_internal.h"
 #include "telemetry/log.h"
-
-#define LOG_INTERVAL_MS 1000u
+#include "telemetry/log_throttle.h"
 
 /* One warn line per second per receiver: a client retrying with a wrong
  * token must not flood the log. */
 static void log_refusal(pg_auth *a, const pg_http_request *req, const pg_auth_result *res)
 {
-    uint64_t now = pg_now_ms();
-    uint64_t last = atomic_load_explicit(&a->last_log_ms, memory_order_relaxed);
-    if ((last && now - last < LOG_INTERVAL_MS) ||
-        !atomic_compare_exchange_strong(&a->last_log_ms, &last, now)) {
-        atomic_fetch_add_explicit(&a->suppressed_logs, 1, memory_order_relaxed);
+    uint64_t skipped;
+    if (!pg_log_throttle_allow(&a->log_throttle, &skipped))
         return;
-    }
-    uint64_t skipped = atomic_exchange(&a->suppressed_logs, 0);
-    char more[64] = "";
-    if (skipped)
-        snprintf(more, sizeof(more), " (and %llu more since the last line)",
-                 (unsigned long long)skipped);
+    char more[64];
     pg_log(PG_LOG_WARN, a->scope, "refused %s %s from %s: %s%s", req->method ? req->method : "?",
            req->path ? req->path : "?", req->remote_addr ? req->remote_addr : "?", res->message,
-           more);
+           pg_log_throttle_note(skipped, more, sizeof(more)));
 }
 
 pg_auth_status pg_auth_check_request(pg_auth *a, const pg_http_request *req, pg_auth_result *res)

@@ -7,6 +7,7 @@
 
 #include "common/arena.h"
 #include "receivers/common/auth.h"
+#include "telemetry/log_throttle.h"
 #include "telemetry/metrics.h"
 
 #define PG_AUTH_DIGEST_LEN 32 /* SHA-256 */
@@ -30,8 +31,7 @@ struct pg_auth {
     size_t n_users;
     char scope[160]; /* "receiver/<id>" for log lines */
     pg_metric *refused_unauthenticated, *refused_permission_denied;
-    _Atomic uint64_t last_log_ms;
-    _Atomic uint64_t suppressed_logs;
+    pg_log_throttle log_throttle;
 };
 
 /* SHA-256 of len bytes. */

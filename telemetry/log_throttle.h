@@ -1,10 +1,9 @@
 /*
  * At most one log line per second per kind of event, from any thread, so a
- * flood of refused or dropped batches cannot flood the log. Shared by the
- * processors.
+ * flood of refused requests or dropped profiles cannot flood the log.
  */
-#ifndef PG_PROCESSORS_COMMON_LOG_THROTTLE_H
-#define PG_PROCESSORS_COMMON_LOG_THROTTLE_H
+#ifndef PG_TELEMETRY_LOG_THROTTLE_H
+#define PG_TELEMETRY_LOG_THROTTLE_H
 
 #include <stdatomic.h>
 #include <stdint.h>
