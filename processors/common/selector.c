@@ -1,12 +1,11 @@
 #include "processors/common/selector.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/hex.h"
 #include "common/utf8.h"
 #include "processors/common/regex.h"
 
@@ -44,17 +43,6 @@ static void skip_ws(parser *p)
         p->pos++;
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int put_utf8(pg_buf *out, uint32_t cp)
 {
     uint8_t b[4];
@@ -86,7 +74,7 @@ static int read_number(parser *p, int digits, int base, uint32_t *out)
 {
     uint32_t v = 0;
     for (int i = 0; i < digits; i++, p->pos++) {
-        int d = p->pos < p->len ? hex_val(p->s[p->pos]) : -1;
+        int d = p->pos < p->len ? pg_hex_digit((unsigned char)p->s[p->pos]) : -1;
         if (d < 0 || d >= base)
             return fail_at(p, p->pos, "invalid escape digit");
         v = v * (uint32_t)base + (uint32_t)d;
@@ -239,34 +227,11 @@ static matcher *new_matcher(parser *p)
     return m;
 }
 
-/* pg_regex_compile wraps the pattern in ^(?s:...)\z, so "a)|(b" would
- * compile there and escape the anchors; a pattern must compile on its own. */
-static int check_standalone(parser *p, const matcher *m, size_t value_at)
-{
-    int code;
-    PCRE2_SIZE at;
-    pcre2_code *c = pcre2_compile((PCRE2_SPTR)m->value, PCRE2_ZERO_TERMINATED,
-                                  PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C, &code, &at, NULL);
-    if (c) {
-        pcre2_code_free(c);
-        return PG_OK;
-    }
-    PCRE2_UCHAR msg[160];
-    pcre2_get_error_message(code, msg, sizeof(msg));
-    return pg_error_set(p->err, PG_ERR_INVALID,
-                        "selector '%s': label %s: invalid regex '%s': %s at offset %zu (the value "
-                        "starts at offset %zu)",
-                        p->s, m->name, m->value, (const char *)msg, (size_t)at, value_at);
-}
-
 static int compile_regex(parser *p, matcher *m, size_t value_at)
 {
     pg_error rerr;
     pg_error_clear(&rerr);
-    int rc = check_standalone(p, m, value_at);
-    if (rc != PG_OK)
-        return rc;
-    rc = pg_regex_compile(m->value, &m->re, &rerr);
+    int rc = pg_regex_compile(m->value, &m->re, &rerr);
     if (rc == PG_OK)
         return PG_OK;
     if (rc == PG_ERR_NOMEM)
