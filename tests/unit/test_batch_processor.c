@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "processors/batch/batch.h"
 #include "telemetry/metrics.h"
+#include "test_processor_util.h"
 
 #define MAX_CAPTURED 2048
 
@@ -59,14 +60,10 @@ static harness *start(int64_t size, int64_t max, uint64_t timeout_ms, const char
     h->cfg.send_batch_size = size;
     h->cfg.send_batch_max_size = max;
     h->cfg.timeout_ms = timeout_ms;
-    h->comp.def = &pg_batch_processor_def;
-    snprintf(h->comp.id, sizeof(h->comp.id), "%s", id);
-    h->comp.config = &h->cfg;
-    h->comp.workers = 1;
-    h->comp.next.consume = capture;
-    h->comp.next.target = &h->cap;
     pg_error err = {0};
-    assert_int_equal(pg_batch_processor_def.create(&h->comp, &err), PG_OK);
+    assert_int_equal(
+        tp_component_create(&h->comp, &pg_batch_processor_def, id, &h->cfg, capture, &h->cap, &err),
+        PG_OK);
     assert_int_equal(pg_batch_processor_def.worker_start(&h->comp, &h->worker, &err), PG_OK);
     h->payload = pg_payload_new(PG_PAYLOAD_OTLP, malloc(4), 4);
     return h;

@@ -9,6 +9,7 @@
 #include "processors/convert/convert_processor.h"
 #include "telemetry/metrics.h"
 #include "test_convert_processor_util.h"
+#include "test_processor_util.h"
 
 typedef struct harness {
     pg_component comp;
@@ -31,14 +32,10 @@ static harness *start(int to, const char *id)
 {
     harness *h = calloc(1, sizeof(*h));
     h->cfg.to = to;
-    h->comp.def = &pg_convert_processor_def;
-    snprintf(h->comp.id, sizeof(h->comp.id), "%s", id);
-    h->comp.config = &h->cfg;
-    h->comp.workers = 1;
-    h->comp.next.consume = capture;
-    h->comp.next.target = h;
     pg_error err = {0};
-    assert_int_equal(pg_convert_processor_def.create(&h->comp, &err), PG_OK);
+    assert_int_equal(
+        tp_component_create(&h->comp, &pg_convert_processor_def, id, &h->cfg, capture, h, &err),
+        PG_OK);
     return h;
 }
 

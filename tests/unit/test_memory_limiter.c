@@ -16,6 +16,7 @@
 #include "processors/memory_limiter/memory_limiter_internal.h"
 #include "telemetry/metrics.h"
 #include "test_config_util.h"
+#include "test_processor_util.h"
 
 #define MIB ((uint64_t)1 << 20)
 
@@ -56,14 +57,10 @@ static harness *make(const char *id, int64_t limit, int64_t spike, uint64_t inte
     h->cfg.limit_mib = limit;
     h->cfg.spike_limit_mib = spike;
     h->cfg.check_interval_ms = interval_ms;
-    h->comp.def = &pg_memory_limiter_processor_def;
-    snprintf(h->comp.id, sizeof(h->comp.id), "%s", id);
-    h->comp.config = &h->cfg;
-    h->comp.workers = 1;
-    h->comp.next.consume = capture;
-    h->comp.next.target = h;
     pg_error err = {0};
-    assert_int_equal(pg_memory_limiter_processor_def.create(&h->comp, &err), PG_OK);
+    assert_int_equal(tp_component_create(&h->comp, &pg_memory_limiter_processor_def, id, &h->cfg,
+                                         capture, h, &err),
+                     PG_OK);
     pg_memlim_probe probe = {fake_rss, fake_trim, h};
     pg_memory_limiter_set_probe(&h->comp, &probe);
     return h;

@@ -13,6 +13,7 @@
 #include "telemetry/metrics.h"
 #include "test_config_util.h"
 #include "test_convert_processor_util.h"
+#include "test_processor_util.h"
 
 #define LABELS_FIXTURE "fixtures/third_party/grafana-pyroscope/go-cpu-labels.pb.gz"
 #define SRC(...)                                                                                   \
@@ -46,14 +47,10 @@ static harness *start(const char *id, const pg_relabel_rule_spec *specs, size_t 
     h->cfg.rules.items = h->rules;
     h->cfg.rules.n = n;
     h->cfg.sample_labels = samples;
-    h->comp.def = &pg_relabel_processor_def;
-    snprintf(h->comp.id, sizeof(h->comp.id), "%s", id);
-    h->comp.config = &h->cfg;
-    h->comp.workers = 1;
-    h->comp.next.consume = capture;
-    h->comp.next.target = h;
     pg_error err = {0};
-    assert_int_equal(pg_relabel_processor_def.create(&h->comp, &err), PG_OK);
+    assert_int_equal(
+        tp_component_create(&h->comp, &pg_relabel_processor_def, id, &h->cfg, capture, h, &err),
+        PG_OK);
     return h;
 }
 

@@ -13,6 +13,7 @@
 #include "processors/tenant/tenant.h"
 #include "telemetry/metrics.h"
 #include "test_config_util.h"
+#include "test_processor_util.h"
 
 typedef struct captured {
     int calls;
@@ -59,14 +60,10 @@ static harness *start(const char *id, const char *from, const char *from_label,
     h->cfg.default_tenant = (char *)default_tenant;
     h->cfg.to_label = (char *)to_label;
     h->cfg.check_tenant_ids = check;
-    h->comp.def = &pg_tenant_processor_def;
-    snprintf(h->comp.id, sizeof(h->comp.id), "%s", id);
-    h->comp.config = &h->cfg;
-    h->comp.workers = 1;
-    h->comp.next.consume = capture;
-    h->comp.next.target = &h->cap;
     pg_error err = {0};
-    assert_int_equal(pg_tenant_processor_def.create(&h->comp, &err), PG_OK);
+    assert_int_equal(tp_component_create(&h->comp, &pg_tenant_processor_def, id, &h->cfg, capture,
+                                         &h->cap, &err),
+                     PG_OK);
     h->payload = pg_payload_new(PG_PAYLOAD_PPROF, malloc(4), 4);
     return h;
 }
