@@ -64,6 +64,9 @@ typedef struct pg_idmap_problem {
  * (release it with pg_idmap_release). Returns 0 or -1 with *why filled. */
 int pg_idmap_build(pg_idmap *m, pg_arena *a, void *const *items, size_t n, size_t id_offset,
                    pg_idmap_problem *why);
+/* The same over an array of n structs, stride bytes apart. */
+int pg_idmap_build_array(pg_idmap *m, pg_arena *a, const void *array, size_t n, size_t stride,
+                         size_t id_offset, pg_idmap_problem *why);
 void pg_idmap_release(pg_idmap *m);
 
 /* Position of the entry with this id, or -1. */
@@ -141,6 +144,37 @@ typedef struct p2o_attr_key {
     p2o_val val;        /* kind P2O_ARRAY: v = item count, items below */
     const p2o_val *items;
 } p2o_attr_key;
+
+/* Interning of attribute keys, shared by both pprof -> OTLP converters. */
+static inline uint64_t p2o_val_hash(uint64_t h, const p2o_val *v)
+{
+    return pg_cv_hash_mix(pg_cv_hash_mix(h, v->kind), (uint64_t)v->v);
+}
+
+static inline uint32_t p2o_attr_key_hash(const p2o_attr_key *k)
+{
+    uint64_t h = pg_cv_hash_mix(pg_cv_hash_mix(0, k->key), k->unit);
+    h = p2o_val_hash(h, &k->val);
+    if (k->val.kind == P2O_ARRAY) {
+        for (int64_t i = 0; i < k->val.v; i++)
+            h = p2o_val_hash(h, &k->items[i]);
+    }
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static inline int p2o_attr_key_eq(const p2o_attr_key *a, const p2o_attr_key *b)
+{
+    if (a->key != b->key || a->unit != b->unit || a->val.kind != b->val.kind ||
+        a->val.v != b->val.v)
+        return 0;
+    if (a->val.kind != P2O_ARRAY)
+        return 1;
+    for (int64_t i = 0; i < a->val.v; i++) {
+        if (a->items[i].kind != b->items[i].kind || a->items[i].v != b->items[i].v)
+            return 0;
+    }
+    return 1;
+}
 
 typedef struct p2o_ctx {
     pg_arena *a;

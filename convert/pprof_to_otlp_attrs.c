@@ -28,36 +28,6 @@ int p2o_attrs_init(p2o_ctx *c, size_t expected)
     return PG_OK;
 }
 
-static uint64_t val_hash(uint64_t h, const p2o_val *v)
-{
-    return pg_cv_hash_mix(pg_cv_hash_mix(h, v->kind), (uint64_t)v->v);
-}
-
-static uint32_t key_hash(const p2o_attr_key *k)
-{
-    uint64_t h = pg_cv_hash_mix(pg_cv_hash_mix(0, k->key), k->unit);
-    h = val_hash(h, &k->val);
-    if (k->val.kind == P2O_ARRAY) {
-        for (int64_t i = 0; i < k->val.v; i++)
-            h = val_hash(h, &k->items[i]);
-    }
-    return (uint32_t)(h ^ (h >> 32));
-}
-
-static int key_eq(const p2o_attr_key *a, const p2o_attr_key *b)
-{
-    if (a->key != b->key || a->unit != b->unit || a->val.kind != b->val.kind ||
-        a->val.v != b->val.v)
-        return 0;
-    if (a->val.kind != P2O_ARRAY)
-        return 1;
-    for (int64_t i = 0; i < a->val.v; i++) {
-        if (a->items[i].kind != b->items[i].kind || a->items[i].v != b->items[i].v)
-            return 0;
-    }
-    return 1;
-}
-
 static int fill_value(p2o_ctx *c, pg_otlp_any *out, const p2o_val *v)
 {
     *out = any_init;
@@ -137,12 +107,12 @@ int32_t p2o_attr(p2o_ctx *c, const p2o_attr_key *k)
     if (p2o_set_reserve(c->a, &c->attr_set) < 0 || (c->n_attrs == c->cap_attrs && grow(c) < 0) ||
         c->n_attrs >= INT32_MAX)
         return p2o_nomem(c), -1;
-    uint32_t h = key_hash(k);
+    uint32_t h = p2o_attr_key_hash(k);
     size_t mask = c->attr_set.cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         p2o_slot *sl = &c->attr_set.slots[i];
         if (sl->entry) {
-            if (sl->hash == h && key_eq(&c->attr_keys[sl->entry - 1], k))
+            if (sl->hash == h && p2o_attr_key_eq(&c->attr_keys[sl->entry - 1], k))
                 return (int32_t)sl->entry - 1;
             continue;
         }

@@ -12,14 +12,23 @@ static void *zalloc(pg_arena *a, size_t count, size_t size)
     return a ? pg_arena_calloc(a, count, size) : calloc(count, size);
 }
 
-static uint64_t id_at(void *const *items, size_t i, size_t off)
+/* Where the ids are: n pointers to messages (stride 0) or an array of n
+ * structs stride bytes apart; the id is the uint64 at byte offset off. */
+typedef struct id_source {
+    const void *base;
+    size_t stride, off;
+} id_source;
+
+static uint64_t id_at(const id_source *src, size_t i)
 {
+    const char *item = src->stride ? (const char *)src->base + i * src->stride
+                                   : ((const char *const *)src->base)[i];
     uint64_t id;
-    memcpy(&id, (const char *)items[i] + off, sizeof(id));
+    memcpy(&id, item + src->off, sizeof(id));
     return id;
 }
 
-static int build_direct(pg_idmap *m, pg_arena *a, void *const *items, size_t off, uint64_t max,
+static int build_direct(pg_idmap *m, pg_arena *a, const id_source *src, uint64_t max,
                         pg_idmap_problem *why)
 {
     m->mode = PG_IDMAP_DIRECT;
@@ -30,7 +39,7 @@ static int build_direct(pg_idmap *m, pg_arena *a, void *const *items, size_t off
         return -1;
     }
     for (size_t i = 0; i < m->n; i++) {
-        uint64_t id = id_at(items, i, off);
+        uint64_t id = id_at(src, i);
         if (m->slots[id]) {
             why->kind = PG_IDMAP_DUPLICATE;
             why->id = id;
@@ -41,8 +50,7 @@ static int build_direct(pg_idmap *m, pg_arena *a, void *const *items, size_t off
     return 0;
 }
 
-static int build_hash(pg_idmap *m, pg_arena *a, void *const *items, size_t off,
-                      pg_idmap_problem *why)
+static int build_hash(pg_idmap *m, pg_arena *a, const id_source *src, pg_idmap_problem *why)
 {
     m->mode = PG_IDMAP_HASH;
     m->cap = 16;
@@ -56,7 +64,7 @@ static int build_hash(pg_idmap *m, pg_arena *a, void *const *items, size_t off,
     }
     size_t mask = m->cap - 1;
     for (size_t i = 0; i < m->n; i++) {
-        uint64_t id = id_at(items, i, off);
+        uint64_t id = id_at(src, i);
         size_t k = (size_t)pg_cv_hash_mix(0, id) & mask;
         while (m->slots[k] && m->keys[k] != id)
             k = (k + 1) & mask;
@@ -71,8 +79,7 @@ static int build_hash(pg_idmap *m, pg_arena *a, void *const *items, size_t off,
     return 0;
 }
 
-int pg_idmap_build(pg_idmap *m, pg_arena *a, void *const *items, size_t n, size_t id_offset,
-                   pg_idmap_problem *why)
+static int build(pg_idmap *m, pg_arena *a, const id_source *src, size_t n, pg_idmap_problem *why)
 {
     memset(m, 0, sizeof(*m));
     memset(why, 0, sizeof(*why));
@@ -85,7 +92,7 @@ int pg_idmap_build(pg_idmap *m, pg_arena *a, void *const *items, size_t n, size_
     uint64_t max = 0;
     int sequential = 1;
     for (size_t i = 0; i < n; i++) {
-        uint64_t id = id_at(items, i, id_offset);
+        uint64_t id = id_at(src, i);
         if (!id) {
             why->kind = PG_IDMAP_ZERO;
             why->position = i;
@@ -100,8 +107,22 @@ int pg_idmap_build(pg_idmap *m, pg_arena *a, void *const *items, size_t n, size_
     }
     /* a direct array costs 4 bytes per possible id: worth it while ids are dense */
     if (max < (uint64_t)n * 4 + 64)
-        return build_direct(m, a, items, id_offset, max, why);
-    return build_hash(m, a, items, id_offset, why);
+        return build_direct(m, a, src, max, why);
+    return build_hash(m, a, src, why);
+}
+
+int pg_idmap_build(pg_idmap *m, pg_arena *a, void *const *items, size_t n, size_t id_offset,
+                   pg_idmap_problem *why)
+{
+    id_source src = {items, 0, id_offset};
+    return build(m, a, &src, n, why);
+}
+
+int pg_idmap_build_array(pg_idmap *m, pg_arena *a, const void *array, size_t n, size_t stride,
+                         size_t id_offset, pg_idmap_problem *why)
+{
+    id_source src = {array, stride, id_offset};
+    return build(m, a, &src, n, why);
 }
 
 void pg_idmap_release(pg_idmap *m)
