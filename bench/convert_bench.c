@@ -6,7 +6,10 @@
  *   a  gunzip only
  *   b  gunzip + plain protobuf-c unpack of perftools.profiles.Profile (arena
  *      allocator, no validation, no conversion)
- *   c  pprof -> OTLP: pg_pprof_decode + pg_pprof_to_otlp + pg_otlp_encode
+ *   c  pprof -> OTLP as the product does it: pg_pprof_to_otlp_encoded (pprof
+ *      bytes straight to an encoded request)
+ *   r  the same conversion through message structs, for reference:
+ *      pg_pprof_decode + pg_pprof_to_otlp + pg_otlp_encode (same bytes out)
  *   d  OTLP -> pprof: pg_otlp_decode of c's output + pg_otlp_to_pprof +
  *      pg_pprof_encode (gzip) of every document
  *
@@ -33,6 +36,8 @@
 #define STAGE_SECONDS 0.5
 #define MAX_INFLATE   ((uint64_t)1 << 30)
 #define MAX_FIXTURES  256
+#define N_STAGES      5
+#define STAGE_D       4
 
 typedef struct input {
     const char *name;
@@ -84,7 +89,7 @@ static int stage_unpack(pg_arena *a, const input *in)
     return perftools__profiles__profile__unpack(&al, len, raw) ? PG_OK : PG_ERR_INVALID;
 }
 
-/* pprof -> OTLP; appends the encoding to out. */
+/* pprof -> OTLP through message structs; appends the encoding to out. */
 static int to_otlp(pg_arena *a, const input *in, pg_buf *out)
 {
     pg_error err;
@@ -103,6 +108,16 @@ static int to_otlp(pg_arena *a, const input *in, pg_buf *out)
 static pg_buf scratch; /* reused output buffer: no malloc in the timed loops */
 
 static int stage_to_otlp(pg_arena *a, const input *in)
+{
+    pg_error err;
+    scratch.len = 0;
+    int rc = pg_pprof_to_otlp_encoded(a, in->bytes, in->len, MAX_INFLATE, NULL, &scratch, &err);
+    if (rc != PG_OK)
+        fprintf(stderr, "%s: %s\n", in->name, err.msg);
+    return rc;
+}
+
+static int stage_to_otlp_structs(pg_arena *a, const input *in)
 {
     scratch.len = 0;
     return to_otlp(a, in, &scratch);
@@ -228,11 +243,11 @@ static void print_cell(const stage_result *r, int applies)
 static void print_header(void)
 {
     printf("%-60s %9s", "fixture", "bytes");
-    const char *names[] = {"a gunzip", "b +unpack", "c ->OTLP", "d ->pprof"};
-    for (int i = 0; i < 4; i++)
+    const char *names[] = {"a gunzip", "b +unpack", "c ->OTLP", "r ->OTLP structs", "d ->pprof"};
+    for (int i = 0; i < N_STAGES; i++)
         printf(" %19s", names[i]);
-    printf(" %6s\n%-60s %9s", "c/b", "", "");
-    for (int i = 0; i < 4; i++)
+    printf(" %6s %6s\n%-60s %9s", "c/b", "r/b", "", "");
+    for (int i = 0; i < N_STAGES; i++)
         printf(" %10s %8s", "prof/s", "MB/s");
     printf("\n");
 }
@@ -253,35 +268,37 @@ int main(int argc, char **argv)
         return 2;
     }
     pg_buf_init(&scratch);
-    stage_fn fns[4] = {stage_gunzip, stage_unpack, stage_to_otlp, stage_to_pprof};
-    stage_result total[4] = {{0}};
+    stage_fn fns[N_STAGES] = {stage_gunzip, stage_unpack, stage_to_otlp, stage_to_otlp_structs,
+                              stage_to_pprof};
+    stage_result total[N_STAGES] = {{0}};
     print_header();
     for (size_t i = 0; i < n_inputs; i++) {
         const input *in = &inputs[i];
-        stage_result r[4];
-        for (int s = 0; s < 4; s++) {
-            size_t bytes = s == 3 ? in->otlp.len : in->len;
+        stage_result r[N_STAGES];
+        for (int s = 0; s < N_STAGES; s++) {
+            size_t bytes = s == STAGE_D ? in->otlp.len : in->len;
             if (run_stage(fns[s], in, bytes, &r[s]) != PG_OK) {
-                fprintf(stderr, "%s: stage %c failed\n", in->name, 'a' + s);
+                fprintf(stderr, "%s: stage %c failed\n", in->name, "abcrd"[s]);
                 return 1;
             }
             total[s].seconds += r[s].seconds;
             total[s].in_bytes += bytes;
         }
         printf("%-60.60s %9zu", short_name(in->name), in->len);
-        for (int s = 0; s < 4; s++)
+        for (int s = 0; s < N_STAGES; s++)
             print_cell(&r[s], s > 0 || pg_is_gzip(in->bytes, in->len));
-        printf(" %6.2f\n", r[2].seconds / r[1].seconds);
+        printf(" %6.2f %6.2f\n", r[2].seconds / r[1].seconds, r[3].seconds / r[1].seconds);
     }
     /* aggregate: one pass over every fixture counts as n_inputs profiles */
     size_t all = 0;
     for (size_t i = 0; i < n_inputs; i++)
         all += inputs[i].len;
     printf("%-60s %9zu", "ALL (one pass over every fixture; a: raw inputs cost 0)", all);
-    for (int s = 0; s < 4; s++)
+    for (int s = 0; s < N_STAGES; s++)
         printf(" %10.0f %8.1f", (double)n_inputs / total[s].seconds,
                (double)total[s].in_bytes / total[s].seconds / 1e6);
-    printf(" %6.2f\n", total[2].seconds / total[1].seconds);
+    printf(" %6.2f %6.2f\n", total[2].seconds / total[1].seconds,
+           total[3].seconds / total[1].seconds);
     pg_buf_free(&scratch);
     return 0;
 }

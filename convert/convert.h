@@ -146,6 +146,16 @@ typedef struct pg_pprof_to_otlp_options {
 int pg_pprof_to_otlp(pg_arena *a, const pg_pprof *p, const pg_pprof_to_otlp_options *opt,
                      pg_otlp_request **out, pg_error *err);
 
+/* The same conversion straight from pprof bytes (gzip-compressed or raw,
+ * inflating at most max_decompressed bytes) to an encoded
+ * ExportProfilesServiceRequest appended to out: byte for byte what
+ * pg_pprof_decode + pg_pprof_to_otlp + pg_otlp_encode produce, and accepting
+ * exactly the documents they accept, but without building either document in
+ * memory (see convert/pprof_wire.h). Scratch memory comes from a; out holds
+ * the request. */
+int pg_pprof_to_otlp_encoded(pg_arena *a, const uint8_t *buf, size_t len, uint64_t max_decompressed,
+                             const pg_pprof_to_otlp_options *opt, pg_buf *out, pg_error *err);
+
 /* ---- OTLP -> pprof ---- */
 
 /* One profile of a request, by position. */

@@ -1,0 +1,94 @@
+/*
+ * Protobuf wire writing for the converters that encode directly (no message
+ * structs): sizes first, then bytes into space the caller reserved, so every
+ * length prefix is exact and minimal, as protobuf-c writes it.
+ *
+ * The pg_pbw_* writers take a cursor (uint8_t **) into reserved memory and
+ * never check bounds: callers reserve the size the pg_pbs_* functions give.
+ */
+#ifndef PG_CONVERT_PB_WRITE_H
+#define PG_CONVERT_PB_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- sizes ---- */
+
+static inline size_t pg_pbs_varint(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* int32/int64 fields: negative values take ten bytes (sign-extended). */
+static inline size_t pg_pbs_int(int64_t v)
+{
+    return pg_pbs_varint((uint64_t)v);
+}
+
+/* A length-delimited field of n payload bytes, tag included (tags of field
+ * numbers below 16 take one byte). */
+static inline size_t pg_pbs_len_field(size_t n)
+{
+    return 1 + pg_pbs_varint(n) + n;
+}
+
+/* A varint field, tag included; 0 when v is 0 (proto3 omits defaults). */
+static inline size_t pg_pbs_int_field(int64_t v)
+{
+    return v ? 1 + pg_pbs_int(v) : 0;
+}
+
+/* ---- writers ---- */
+
+static inline void pg_pbw_varint(uint8_t **p, uint64_t v)
+{
+    uint8_t *o = *p;
+    while (v >= 0x80) {
+        *o++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *o++ = (uint8_t)v;
+    *p = o;
+}
+
+static inline void pg_pbw_byte(uint8_t **p, uint8_t b)
+{
+    *(*p)++ = b;
+}
+
+static inline void pg_pbw_bytes(uint8_t **p, const void *src, size_t n)
+{
+    if (n)
+        memcpy(*p, src, n);
+    *p += n;
+}
+
+/* Tag of a length-delimited field (field < 16) and its length. */
+static inline void pg_pbw_len_head(uint8_t **p, unsigned field, size_t n)
+{
+    pg_pbw_byte(p, (uint8_t)(field << 3 | 2));
+    pg_pbw_varint(p, n);
+}
+
+static inline void pg_pbw_len_field(uint8_t **p, unsigned field, const void *src, size_t n)
+{
+    pg_pbw_len_head(p, field, n);
+    pg_pbw_bytes(p, src, n);
+}
+
+/* A varint field (field < 16), omitted when v is 0. */
+static inline void pg_pbw_int_field(uint8_t **p, unsigned field, int64_t v)
+{
+    if (!v)
+        return;
+    pg_pbw_byte(p, (uint8_t)(field << 3));
+    pg_pbw_varint(p, (uint64_t)v);
+}
+
+#endif
