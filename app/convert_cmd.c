@@ -31,9 +31,12 @@ typedef struct convert_args {
     const char *in, *out;
 } convert_args;
 
-/* The decoded input: exactly one of pprof and otlp is set. */
+/* The decoded input: exactly one of pprof, pprof_bytes and otlp is set.
+ * pprof_bytes is a pprof left undecoded for the direct OTLP encoder. */
 typedef struct convert_input {
     pg_pprof *pprof;
+    const uint8_t *pprof_bytes;
+    size_t pprof_len;
     pg_otlp_request *otlp;
 } convert_input;
 
@@ -289,7 +292,8 @@ static int decode_binary(pg_arena *a, const uint8_t *p, size_t len, convert_inpu
                         otlp_err.msg);
 }
 
-static int decode_input(pg_arena *a, const uint8_t *p, size_t len, convert_input *in, pg_error *err)
+static int decode_input(pg_arena *a, const uint8_t *p, size_t len, int lazy_pprof,
+                        convert_input *in, pg_error *err)
 {
     memset(in, 0, sizeof(*in));
     if (pg_is_gzip(p, len)) {
@@ -302,6 +306,11 @@ static int decode_input(pg_arena *a, const uint8_t *p, size_t len, convert_input
         return pg_error_set(err, PG_ERR_INVALID, "the input is empty");
     if (is_json(p, len))
         return pg_otlp_json_decode(a, (const char *)p, len, &in->otlp, err);
+    if (has_pprof_string_table(p, len) && lazy_pprof) {
+        in->pprof_bytes = p;
+        in->pprof_len = len;
+        return PG_OK;
+    }
     if (has_pprof_string_table(p, len))
         return pg_pprof_decode(a, p, len, CONVERT_MAX_INPUT, &in->pprof, err);
     return decode_binary(a, p, len, in, err);
@@ -367,14 +376,38 @@ static int set_resource_attrs(pg_arena *a, pg_otlp_request *req, const convert_a
     return PG_OK;
 }
 
+static const char *input_name(const convert_args *args)
+{
+    return strcmp(args->in, "-") == 0 ? "stdin" : args->in;
+}
+
+/* pprof -> OTLP protobuf straight from the bytes (pg_pprof_to_otlp_encoded). */
+static int write_pprof_bytes_as_otlp(pg_arena *a, const convert_input *in,
+                                     const pg_pprof_to_otlp_options *opt, const convert_args *args,
+                                     pg_error *err)
+{
+    pg_buf out;
+    pg_buf_init(&out);
+    int rc = pg_pprof_to_otlp_encoded(a, in->pprof_bytes, in->pprof_len, CONVERT_MAX_INPUT, opt,
+                                      &out, err);
+    if (rc == PG_OK)
+        rc = write_output(args->out, out.data, out.len, err);
+    else
+        pg_error_prefix(err, "%s: ", input_name(args));
+    pg_buf_free(&out);
+    return rc;
+}
+
 static int write_otlp(pg_arena *a, convert_input *in, const convert_args *args, pg_error *err)
 {
     pg_otlp_request *req = in->otlp;
     int rc = PG_OK;
+    pg_pprof_to_otlp_options opt = {.service_name = args->service,
+                                    .resource_attrs = args->attrs,
+                                    .n_resource_attrs = args->n_attrs};
+    if (in->pprof_bytes)
+        return write_pprof_bytes_as_otlp(a, in, &opt, args, err);
     if (in->pprof) {
-        pg_pprof_to_otlp_options opt = {.service_name = args->service,
-                                        .resource_attrs = args->attrs,
-                                        .n_resource_attrs = args->n_attrs};
         rc = pg_pprof_to_otlp(a, in->pprof, &opt, &req, err);
     } else if ((args->service || args->n_attrs) && set_resource_attrs(a, req, args) != PG_OK) {
         rc = pg_error_set(err, PG_ERR_NOMEM, "out of memory");
@@ -484,14 +517,15 @@ static int run(pg_arena *a, convert_args *args, pg_error *err)
     convert_input in;
     int rc = read_input(args->in, &raw, err);
     if (rc == PG_OK)
-        rc = decode_input(a, raw.data, raw.len, &in, err);
+        rc = decode_input(a, raw.data, raw.len, args->to == TO_OTLP || args->to == TO_DEFAULT, &in,
+                          err);
     if (rc != PG_OK) {
-        pg_error_prefix(err, "%s: ", strcmp(args->in, "-") == 0 ? "stdin" : args->in);
+        pg_error_prefix(err, "%s: ", input_name(args));
         pg_buf_free(&raw);
         return EXIT_FAIL;
     }
     if (args->to == TO_DEFAULT)
-        args->to = in.pprof ? TO_OTLP : TO_PPROF;
+        args->to = in.pprof || in.pprof_bytes ? TO_OTLP : TO_PPROF;
     if (args->to == TO_PPROF && (args->service || args->n_attrs)) {
         pg_buf_free(&raw);
         return usage_error("%s", "--service and --attr apply to OTLP output only (add --to otlp)");

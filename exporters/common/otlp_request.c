@@ -117,6 +117,47 @@ static int add_otlp(pg_otlp_builder *bld, const pg_otlp_request *req, const pg_p
     return rc == PG_OK ? pg_otlp_builder_add(bld, one, 0, 0, 0, err) : rc;
 }
 
+/* A lone pprof profile is encoded straight from its bytes: no document or
+ * request is built in memory (see pg_pprof_to_otlp_encoded). */
+static int direct_pprof(const pg_profile *pr, pg_arena *tmp, pg_otlp_body *out, pg_error *err)
+{
+    pg_pprof_to_otlp_options opt;
+    int rc = pg_convert_pprof_options(tmp, pr, NULL, 0, &opt, err);
+    if (rc != PG_OK)
+        return rc;
+    pg_buf buf;
+    pg_buf_init(&buf);
+    pg_error cerr;
+    pg_error_clear(&cerr);
+    rc = pg_pprof_to_otlp_encoded(tmp, pr->payload->bytes, pr->payload->len,
+                                  PG_CONVERT_MAX_PPROF_BYTES, &opt, &buf, &cerr);
+    if (rc == PG_ERR_NOMEM) {
+        pg_buf_free(&buf);
+        return pg_error_set(err, rc, "out of memory");
+    }
+    if (rc != PG_OK) {
+        pg_buf_free(&buf);
+        snprintf(out->why, sizeof(out->why), "%s", cerr.msg);
+        out->failed++;
+        return PG_OK;
+    }
+    uint8_t *data = pg_buf_detach(&buf, &out->len);
+    out->data = data ? data : calloc(1, 1);
+    out->profiles = 1;
+    return out->data ? PG_OK : pg_error_set(err, PG_ERR_NOMEM, "out of memory");
+}
+
+static const pg_profile *lone_pprof(const pg_batch *b, const char *tenant, size_t n_sel)
+{
+    if (n_sel != 1)
+        return NULL;
+    for (size_t i = 0; i < b->count; i++) {
+        if (selected(&b->profiles[i], tenant))
+            return b->profiles[i].payload->format == PG_PAYLOAD_PPROF ? &b->profiles[i] : NULL;
+    }
+    return NULL;
+}
+
 static pg_otlp_request *merge(const pg_batch *b, const char *tenant, pg_arena *tmp,
                               pg_otlp_body *out, pg_error *err)
 {
@@ -181,6 +222,12 @@ int pg_otlp_body_build(const pg_batch *b, const char *tenant, pg_otlp_body_encod
     if (!tmp)
         return pg_error_set(err, PG_ERR_NOMEM, "out of memory");
     int rc = PG_OK;
+    const pg_profile *lone = enc == PG_OTLP_BODY_PROTO ? lone_pprof(b, tenant, n_sel) : NULL;
+    if (lone) {
+        rc = direct_pprof(lone, tmp, out, err);
+        pg_arena_free(tmp);
+        return rc;
+    }
     pg_payload *whole = NULL;
     const pg_otlp_request *req = whole_payload(b, tenant, n_sel, tmp, &whole);
     out->whole = req != NULL;

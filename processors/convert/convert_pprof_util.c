@@ -59,9 +59,8 @@ static int stconfig_attrs(pg_arena *a, const char *json, pg_pprof_to_otlp_option
     return PG_OK;
 }
 
-int pg_convert_pprof_profile(pg_arena *a, const pg_profile *prof, const pg_pprof *doc,
-                             const uint8_t *original, size_t original_len, pg_otlp_request **out,
-                             pg_error *err)
+int pg_convert_pprof_options(pg_arena *a, const pg_profile *prof, const uint8_t *original,
+                             size_t original_len, pg_pprof_to_otlp_options *out, pg_error *err)
 {
     pg_pprof_to_otlp_options opt = {0};
     pg_convert_attr *attrs = NULL;
@@ -91,5 +90,15 @@ int pg_convert_pprof_profile(pg_arena *a, const pg_profile *prof, const pg_pprof
         opt.original_payload = copy ? copy : (const uint8_t *)"";
         opt.original_payload_len = original_len;
     }
-    return pg_pprof_to_otlp(a, doc, &opt, out, err);
+    *out = opt;
+    return PG_OK;
+}
+
+int pg_convert_pprof_profile(pg_arena *a, const pg_profile *prof, const pg_pprof *doc,
+                             const uint8_t *original, size_t original_len, pg_otlp_request **out,
+                             pg_error *err)
+{
+    pg_pprof_to_otlp_options opt;
+    int rc = pg_convert_pprof_options(a, prof, original, original_len, &opt, err);
+    return rc == PG_OK ? pg_pprof_to_otlp(a, doc, &opt, out, err) : rc;
 }

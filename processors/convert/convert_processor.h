@@ -59,4 +59,9 @@ int pg_convert_pprof_profile(pg_arena *a, const pg_profile *prof, const pg_pprof
                              const uint8_t *original, size_t original_len, pg_otlp_request **out,
                              pg_error *err);
 
+/* The conversion options pg_convert_pprof_profile uses for prof (arena
+ * memory), for callers that convert with pg_pprof_to_otlp_encoded. */
+int pg_convert_pprof_options(pg_arena *a, const pg_profile *prof, const uint8_t *original,
+                             size_t original_len, pg_pprof_to_otlp_options *opt, pg_error *err);
+
 #endif
