@@ -95,6 +95,12 @@ static inline size_t pg_cv_utf8_invalid_at(const char *s, size_t n)
     return pg_utf8_invalid_at((const uint8_t *)s, n);
 }
 
+/* The pprof bytes, inflated into a when they are gzip-compressed (sniffed);
+ * errors prefixed "pprof: ", PG_ERR_LIMIT beyond max_decompressed or the
+ * arena's limit. Shared by pg_pprof_decode and pg_pprof_wire_read. */
+int pg_pprof_inflate(pg_arena *a, const uint8_t *buf, size_t len, uint64_t max_decompressed,
+                     const uint8_t **data, size_t *n, pg_error *err);
+
 /* pg_pprof_validate, with the UTF-8 check of the string table optional (the
  * decoder checks the encoded strings, which protobuf-c may have cut at a NUL). */
 int pg_pprof_validate_strings(const pg_pprof *p, int check_utf8, pg_error *err);

@@ -119,22 +119,32 @@ static void forget_unknown_fields(pg_pprof *p)
         forget_unknown(&p->function[i]->base);
 }
 
+int pg_pprof_inflate(pg_arena *a, const uint8_t *buf, size_t len, uint64_t max_decompressed,
+                     const uint8_t **data, size_t *n, pg_error *err)
+{
+    *data = buf;
+    *n = len;
+    if (!pg_is_gzip(buf, len))
+        return PG_OK;
+    int rc = pg_decompress(a, "gzip", buf, len, max_decompressed, data, n, err);
+    if (rc != PG_OK) {
+        if (rc == PG_ERR_NOMEM && pg_arena_limit_hit(a))
+            rc = pg_error_set(err, PG_ERR_LIMIT,
+                              "the decompressed document exceeds the memory limit");
+        pg_error_prefix(err, "pprof: ");
+    }
+    return rc;
+}
+
 int pg_pprof_decode(pg_arena *a, const uint8_t *buf, size_t len, uint64_t max_decompressed,
                     pg_pprof **out, pg_error *err)
 {
     *out = NULL;
-    const uint8_t *data = buf;
-    size_t n = len;
-    if (pg_is_gzip(buf, len)) {
-        int rc = pg_decompress(a, "gzip", buf, len, max_decompressed, &data, &n, err);
-        if (rc != PG_OK) {
-            if (rc == PG_ERR_NOMEM && pg_arena_limit_hit(a))
-                rc = pg_error_set(err, PG_ERR_LIMIT,
-                                  "the decompressed document exceeds the memory limit");
-            pg_error_prefix(err, "pprof: ");
-            return rc;
-        }
-    }
+    const uint8_t *data;
+    size_t n;
+    int inflated = pg_pprof_inflate(a, buf, len, max_decompressed, &data, &n, err);
+    if (inflated != PG_OK)
+        return inflated;
     int checked = check_encoded_strings(data, n, err);
     if (checked < 0) {
         pg_error_prefix(err, "pprof: ");

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "convert/pprof_wire_internal.h"
-#include "transport/decompress.h"
 
 typedef struct reader {
     pg_arena *a;
@@ -523,20 +522,13 @@ int pg_pprof_wire_read(pg_arena *a, const uint8_t *buf, size_t len, uint64_t max
 {
     static const uint8_t empty[1];
     memset(w, 0, sizeof(*w));
-    const uint8_t *data = len ? buf : empty;
-    size_t n = len;
-    if (pg_is_gzip(buf, len)) {
-        int rc = pg_decompress(a, "gzip", buf, len, max_decompressed, &data, &n, err);
-        if (rc != PG_OK) {
-            if (rc == PG_ERR_NOMEM && pg_arena_limit_hit(a))
-                rc = pg_error_set(err, PG_ERR_LIMIT,
-                                  "the decompressed document exceeds the memory limit");
-            pg_error_prefix(err, "pprof: ");
-            return rc;
-        }
-        if (!n)
-            data = empty;
-    }
+    const uint8_t *data;
+    size_t n;
+    int inflated = pg_pprof_inflate(a, buf, len, max_decompressed, &data, &n, err);
+    if (inflated != PG_OK)
+        return inflated;
+    if (!n)
+        data = empty;
     reader r = {a, err, w, data, data + n};
     int rc = read_document(&r);
     if (rc < 0) {
