@@ -200,6 +200,12 @@ int p2f_samples(p2f_ctx *c)
             pg_error_prefix(c->err, "pprof: ");
             return c->err->code;
         }
+        /* without sample types there are no Profiles to hold samples: they
+         * are only checked, as pg_pprof_to_otlp only validates them */
+        if (!nt) {
+            c->prefix_off[i + 1] = 0;
+            continue;
+        }
         int32_t stack = stack_index(c, s);
         int64_t n_attrs = stack < 0 ? -1 : sample_attrs(c, s, i);
         if (n_attrs < 0 || write_prefix(c, stack, (size_t)n_attrs) < 0)

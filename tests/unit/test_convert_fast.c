@@ -139,9 +139,14 @@ static void test_empty_and_tiny_inputs(void **state)
     (void)state;
     static const uint8_t string_only[] = {0x32, 0x00};
     static const uint8_t bad_tag[] = {0x07};
+    /* no sample types, samples with labels: no Profile holds them, so they
+     * must not add attributes (found by fuzz_pprof_to_otlp) */
+    static const uint8_t no_types[] = {0x12, 0x00, 0x12, 0x00, 0x32, 0x00, 0x12, 0x08,
+                                       0x1a, 0x00, 0x68, 0x3f, 0x68, 0x3f, 0x1a, 0x00};
     assert_int_equal(compare_paths("empty", (const uint8_t *)"", 0, NULL), 0);
     assert_int_equal(compare_paths("string table only", string_only, sizeof(string_only), NULL), 1);
     assert_int_equal(compare_paths("bad tag", bad_tag, sizeof(bad_tag), NULL), 0);
+    assert_int_equal(compare_paths("no sample types", no_types, sizeof(no_types), NULL), 1);
 }
 
 int main(void)
