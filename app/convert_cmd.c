@@ -306,13 +306,13 @@ static int decode_input(pg_arena *a, const uint8_t *p, size_t len, int lazy_ppro
         return pg_error_set(err, PG_ERR_INVALID, "the input is empty");
     if (is_json(p, len))
         return pg_otlp_json_decode(a, (const char *)p, len, &in->otlp, err);
-    if (has_pprof_string_table(p, len) && lazy_pprof) {
+    if (has_pprof_string_table(p, len)) {
+        if (!lazy_pprof)
+            return pg_pprof_decode(a, p, len, CONVERT_MAX_INPUT, &in->pprof, err);
         in->pprof_bytes = p;
         in->pprof_len = len;
         return PG_OK;
     }
-    if (has_pprof_string_table(p, len))
-        return pg_pprof_decode(a, p, len, CONVERT_MAX_INPUT, &in->pprof, err);
     return decode_binary(a, p, len, in, err);
 }
 

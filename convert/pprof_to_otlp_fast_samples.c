@@ -16,7 +16,7 @@ int p2f_samples_init(p2f_ctx *c)
     size_t ns = w->n_samples, nt = w->n_sample_types;
     if (pg_pprof_wire_sample_init(c->a, w, &c->sample, c->err) != PG_OK)
         return c->err->code;
-    size_t cap = c->sample.cap, nstr = c->cap_strs;
+    size_t cap = c->sample.cap;
     if (ns && nt > SIZE_MAX / ns / sizeof(int64_t))
         return pg_error_set(c->err, PG_ERR_LIMIT, "pprof to OTLP: too many samples");
     c->packed = pg_arena_alloc(c->a, cap * 5 + 1);
@@ -26,19 +26,8 @@ int p2f_samples_init(p2f_ctx *c)
     c->cap_stacks = ns + 1;
     c->stack_off = pg_arena_alloc(c->a, c->cap_stacks * sizeof(*c->stack_off));
     c->stack_len = pg_arena_alloc(c->a, c->cap_stacks * sizeof(*c->stack_len));
-    c->key_seen = pg_arena_calloc(c->a, nstr, sizeof(uint32_t));
-    c->key_group = pg_arena_alloc(c->a, nstr * sizeof(uint32_t));
-    c->lab_group = pg_arena_alloc(c->a, cap * sizeof(uint32_t));
-    c->grp_count = pg_arena_alloc(c->a, cap * sizeof(uint32_t));
-    c->grp_off = pg_arena_alloc(c->a, cap * sizeof(uint32_t));
-    c->grp_unit = pg_arena_alloc(c->a, cap * sizeof(uint32_t));
-    c->lab_val = pg_arena_alloc(c->a, cap * sizeof(p2o_val));
-    c->grp_vals = pg_arena_alloc(c->a, cap * sizeof(p2o_val));
-    c->attr_list = pg_arena_alloc(c->a, cap * sizeof(int32_t));
     if (!c->packed || !c->prefix_off || !c->values || !c->samples_bytes || !c->stack_off ||
-        !c->stack_len || !c->key_seen || !c->key_group || !c->lab_group || !c->grp_count ||
-        !c->grp_off || !c->grp_unit || !c->lab_val || !c->grp_vals || !c->attr_list ||
-        p2o_set_init(c->a, &c->stack_set, ns + 1) < 0 ||
+        !c->stack_len || p2o_set_init(c->a, &c->stack_set, ns + 1) < 0 ||
         p2f_reserve(c, &c->stack_table, 2 + ns * 8) != PG_OK ||
         p2f_reserve(c, &c->prefixes, ns * 4 + 16) != PG_OK)
         return p2f_nomem(c);
@@ -51,6 +40,26 @@ int p2f_samples_init(p2f_ctx *c)
     uint32_t h = (uint32_t)pg_hash_bytes(NULL, 0, 0);
     c->stack_set.slots[h & (c->stack_set.cap - 1)] = (p2o_slot){h, 1};
     c->stack_set.n = 1;
+    return PG_OK;
+}
+
+/* Label grouping scratch, made when the first sample with labels comes:
+ * many documents have none. */
+static int grouping_scratch(p2f_ctx *c)
+{
+    size_t cap = c->sample.cap, nstr = c->cap_strs;
+    c->key_seen = pg_arena_calloc(c->a, nstr, sizeof(uint32_t));
+    c->key_group = pg_arena_alloc(c->a, nstr * sizeof(uint32_t));
+    c->lab_group = pg_arena_alloc(c->a, cap * sizeof(uint32_t));
+    c->grp_count = pg_arena_alloc(c->a, cap * sizeof(uint32_t));
+    c->grp_off = pg_arena_alloc(c->a, cap * sizeof(uint32_t));
+    c->grp_unit = pg_arena_alloc(c->a, cap * sizeof(uint32_t));
+    c->lab_val = pg_arena_alloc(c->a, cap * sizeof(p2o_val));
+    c->grp_vals = pg_arena_alloc(c->a, cap * sizeof(p2o_val));
+    c->attr_list = pg_arena_alloc(c->a, cap * sizeof(int32_t));
+    if (!c->key_seen || !c->key_group || !c->lab_group || !c->grp_count || !c->grp_off ||
+        !c->grp_unit || !c->lab_val || !c->grp_vals || !c->attr_list)
+        return p2f_nomem(c);
     return PG_OK;
 }
 
@@ -144,6 +153,8 @@ static int64_t sample_attrs(p2f_ctx *c, const pgw_sample *s, size_t si)
 {
     if (!s->n_labels)
         return 0;
+    if (!c->key_seen && grouping_scratch(c) != PG_OK)
+        return -1;
     uint32_t *keys = (uint32_t *)c->attr_list; /* overwritten in order below */
     int64_t groups = group_labels(c, s, si, keys);
     if (groups < 0)
