@@ -15,14 +15,12 @@
 
 /* ---- sizes ---- */
 
+/* Seven payload bits per byte: ceil(significant bits / 7), at least 1,
+ * without a loop (a data-dependent loop mispredicts on mixed lengths). */
 static inline size_t pg_pbs_varint(uint64_t v)
 {
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
+    unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1);
+    return (bits * 9 + 64) / 64;
 }
 
 /* int32/int64 fields: negative values take ten bytes (sign-extended). */
@@ -49,6 +47,11 @@ static inline size_t pg_pbs_int_field(int64_t v)
 static inline void pg_pbw_varint(uint8_t **p, uint64_t v)
 {
     uint8_t *o = *p;
+    if (v < 0x80) {
+        *o = (uint8_t)v;
+        *p = o + 1;
+        return;
+    }
     while (v >= 0x80) {
         *o++ = (uint8_t)(v | 0x80);
         v >>= 7;

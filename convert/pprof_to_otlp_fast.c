@@ -22,7 +22,7 @@ typedef struct p2f_doc {
     int32_t **attrs;       /* per sample type */
     size_t *n_attrs;       /* per sample type */
     size_t *profile_bytes; /* per sample type: Profile message */
-    p2f_kv resource[64];   /* (grows in arena when more are needed) */
+    p2f_kv resource[8];    /* (an arena array when more are needed) */
     p2f_kv *res;
     size_t n_res;
 } p2f_doc;
@@ -357,24 +357,15 @@ static int assemble(p2f_ctx *c, p2f_doc *d, pg_buf *out)
     return PG_OK;
 }
 
-static int prepare(p2f_ctx *c)
+static int prepare(p2f_ctx *c, const pg_pprof_to_otlp_options *opt)
 {
     const pg_pprof_wire *w = c->w;
-    int rc = p2f_strings_init(c, 16 + w->n_comments);
+    /* room for every string the conversion adds: keys of mappings and
+     * locations, of the document's attributes, of each comment, and the
+     * per-type attributes' keys and values */
+    int rc = p2f_strings_init(c, P2F_N_KEYS + 3 + w->n_comments + 2 * opt->n_type_attrs);
     if (rc != PG_OK)
         return rc;
-    static const char *const literal[6] = {PG_ATTR_BUILD_ID,          PG_ATTR_HAS_FUNCTIONS,
-                                           PG_ATTR_HAS_FILENAMES,     PG_ATTR_HAS_LINE_NUMBERS,
-                                           PG_ATTR_HAS_INLINE_FRAMES, PG_ATTR_IS_FOLDED};
-    int64_t sids[6];
-    for (int i = 0; i < 6; i++) {
-        if ((sids[i] = p2f_sid_literal(c, literal[i], strlen(literal[i]))) < 0)
-            return c->err->code;
-    }
-    c->k_build_id = (uint32_t)sids[0];
-    for (int i = 0; i < 4; i++)
-        c->k_has[i] = (uint32_t)sids[1 + i];
-    c->k_folded = (uint32_t)sids[5];
     rc = p2f_attrs_init(c, 16 + w->n_mappings * 2 + w->n_comments + w->n_samples / 8);
     if (rc == PG_OK)
         rc = p2f_tables(c);
@@ -401,7 +392,7 @@ int pg_pprof_to_otlp_encoded(pg_arena *a, const uint8_t *buf, size_t len, uint64
     if (!d)
         return p2f_nomem(&c);
     d->opt = opt ? opt : &defaults;
-    rc = prepare(&c);
+    rc = prepare(&c, d->opt);
     if (rc == PG_OK)
         rc = profile_heads(&c, d);
     if (rc == PG_OK)

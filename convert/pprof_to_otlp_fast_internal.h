@@ -28,6 +28,10 @@ typedef struct p2f_str {
     int32_t out; /* index in the OTLP string table, -1 until used */
 } p2f_str;
 
+/* Attribute keys of mappings and locations, in the order pg_pprof_to_otlp
+ * interns them. */
+enum { P2F_KEY_BUILD_ID, P2F_KEY_HAS_FUNCTIONS, P2F_KEY_FOLDED = 5, P2F_N_KEYS };
+
 typedef struct p2f_ctx {
     pg_arena *a;
     pg_error *err;
@@ -61,7 +65,9 @@ typedef struct p2f_ctx {
     /* encoded dictionary tables (field tags included) */
     p2f_bytes mappings, locations, functions;
 
-    uint32_t k_build_id, k_has[4], k_folded;
+    /* attribute keys the conversion adds, interned on first use (0: not
+     * yet; id 0 is the empty string, never a key) */
+    uint32_t k_lit[P2F_N_KEYS];
 
     /* samples: per sample its stack and attribute fields, encoded once */
     pgw_sample sample;
@@ -90,8 +96,19 @@ static inline uint32_t p2f_sid(const p2f_ctx *c, int64_t index)
 }
 /* Id of a string the conversion adds (must outlive the conversion); -1 on error. */
 int64_t p2f_sid_literal(p2f_ctx *c, const char *s, size_t len);
+/* Id of attribute key P2F_KEY_*; -1 on error. */
+int64_t p2f_key(p2f_ctx *c, int key);
 /* OTLP string-table index of a string id (added on first use). */
-int32_t p2f_strindex(p2f_ctx *c, uint32_t sid);
+static inline int32_t p2f_strindex(p2f_ctx *c, uint32_t sid)
+{
+    p2f_str *e = &c->strs[sid];
+    if (e->out < 0) {
+        e->out = (int32_t)c->n_out;
+        c->out_sids[c->n_out++] = sid;
+        c->string_table_bytes += pg_pbs_len_field(e->len);
+    }
+    return e->out;
+}
 int p2f_attrs_init(p2f_ctx *c, size_t expected);
 /* attribute_table index for the key (encoding a new entry); -1 on error. */
 int32_t p2f_attr(p2f_ctx *c, const p2o_attr_key *k);

@@ -33,11 +33,10 @@ int p2f_reserve(p2f_ctx *c, p2f_bytes *b, size_t extra)
     return PG_OK;
 }
 
-static int64_t intern(p2f_ctx *c, const char *s, uint32_t len, uint32_t sid)
+/* The set was sized at start for every string the conversion can hold
+ * (p2f_sid_literal refuses more), so it never needs to grow. */
+static uint32_t intern(p2f_ctx *c, const char *s, uint32_t len, uint32_t h, uint32_t sid)
 {
-    if (p2o_set_reserve(c->a, &c->str_set) < 0)
-        return -1;
-    uint32_t h = (uint32_t)pg_hash_bytes(s, len, 0);
     size_t mask = c->str_set.cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         p2o_slot *sl = &c->str_set.slots[i];
@@ -60,14 +59,12 @@ int p2f_strings_init(p2f_ctx *c, size_t extra)
     c->strs = pg_arena_alloc(c->a, c->cap_strs * sizeof(*c->strs));
     c->canon = pg_arena_alloc(c->a, n * sizeof(*c->canon));
     c->out_sids = pg_arena_alloc(c->a, c->cap_strs * sizeof(*c->out_sids));
-    if (!c->strs || !c->canon || !c->out_sids || p2o_set_init(c->a, &c->str_set, n) < 0)
+    if (!c->strs || !c->canon || !c->out_sids || p2o_set_init(c->a, &c->str_set, c->cap_strs) < 0)
         return p2f_nomem(c);
     for (size_t i = 0; i < n; i++) {
-        c->strs[i] = (p2f_str){w->strings[i].s, w->strings[i].len, -1};
-        int64_t sid = intern(c, w->strings[i].s, w->strings[i].len, (uint32_t)i);
-        if (sid < 0)
-            return p2f_nomem(c);
-        c->canon[i] = (uint32_t)sid;
+        const pgw_str *ws = &w->strings[i];
+        c->strs[i] = (p2f_str){ws->s, ws->len, -1};
+        c->canon[i] = intern(c, ws->s, ws->len, ws->hash, (uint32_t)i);
     }
     c->n_strs = n;
     /* the reader guarantees string_table[0] == "" */
@@ -86,36 +83,36 @@ int64_t p2f_sid_literal(p2f_ctx *c, const char *s, size_t len)
     }
     uint32_t sid = (uint32_t)c->n_strs;
     c->strs[sid] = (p2f_str){s, (uint32_t)len, -1};
-    int64_t got = intern(c, s, (uint32_t)len, sid);
-    if (got < 0) {
-        p2f_nomem(c);
-        return -1;
-    }
+    uint32_t got = intern(c, s, (uint32_t)len, (uint32_t)pg_hash_bytes(s, len, 0), sid);
     if (got == sid)
         c->n_strs++;
     return got;
 }
 
-int32_t p2f_strindex(p2f_ctx *c, uint32_t sid)
+int64_t p2f_key(p2f_ctx *c, int key)
 {
-    p2f_str *e = &c->strs[sid];
-    if (e->out < 0) {
-        e->out = (int32_t)c->n_out;
-        c->out_sids[c->n_out++] = sid;
-        c->string_table_bytes += pg_pbs_len_field(e->len);
+    static const char *const name[P2F_N_KEYS] = {
+        PG_ATTR_BUILD_ID,         PG_ATTR_HAS_FUNCTIONS,     PG_ATTR_HAS_FILENAMES,
+        PG_ATTR_HAS_LINE_NUMBERS, PG_ATTR_HAS_INLINE_FRAMES, PG_ATTR_IS_FOLDED};
+    if (!c->k_lit[key]) {
+        int64_t sid = p2f_sid_literal(c, name[key], strlen(name[key]));
+        if (sid < 0)
+            return -1;
+        c->k_lit[key] = (uint32_t)sid;
     }
-    return e->out;
+    return c->k_lit[key];
 }
 
 int p2f_attrs_init(p2f_ctx *c, size_t expected)
 {
     c->cap_attrs = expected < 16 ? 16 : expected;
-    c->attr_keys = pg_arena_calloc(c->a, c->cap_attrs, sizeof(*c->attr_keys));
+    c->attr_keys = pg_arena_alloc(c->a, c->cap_attrs * sizeof(*c->attr_keys));
     if (!c->attr_keys || p2o_set_init(c->a, &c->attr_set, expected) < 0 ||
         p2f_reserve(c, &c->attr_table, 64 * c->cap_attrs) != PG_OK)
         return p2f_nomem(c);
     /* entry 0 is the zero KeyValueAndUnit; attr_keys[0] has kind 0, which no
      * real attribute has */
+    memset(&c->attr_keys[0], 0, sizeof(c->attr_keys[0]));
     c->attr_table.p[c->attr_table.n++] = 6 << 3 | 2;
     c->attr_table.p[c->attr_table.n++] = 0;
     c->n_attrs = 1;

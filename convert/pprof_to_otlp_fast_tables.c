@@ -41,8 +41,9 @@ static int mapping_attrs(p2f_ctx *c, const pgw_mapping *m, int32_t *list)
     int n = 0;
     uint32_t build_id = p2f_sid(c, m->build_id);
     if (c->strs[build_id].len) {
-        p2o_attr_key k = {c->k_build_id, 0, {P2O_STR, build_id}, NULL};
-        if ((list[n++] = p2f_attr(c, &k)) < 0)
+        int64_t key = p2f_key(c, P2F_KEY_BUILD_ID);
+        p2o_attr_key k = {(uint32_t)key, 0, {P2O_STR, build_id}, NULL};
+        if (key < 0 || (list[n++] = p2f_attr(c, &k)) < 0)
             return -1;
     }
     const uint8_t flags[4] = {m->has_functions, m->has_filenames, m->has_line_numbers,
@@ -50,8 +51,9 @@ static int mapping_attrs(p2f_ctx *c, const pgw_mapping *m, int32_t *list)
     for (int f = 0; f < 4; f++) {
         if (!flags[f])
             continue;
-        p2o_attr_key k = {c->k_has[f], 0, {P2O_BOOL, 1}, NULL};
-        if ((list[n++] = p2f_attr(c, &k)) < 0)
+        int64_t key = p2f_key(c, P2F_KEY_HAS_FUNCTIONS + f);
+        p2o_attr_key k = {(uint32_t)key, 0, {P2O_BOOL, 1}, NULL};
+        if (key < 0 || (list[n++] = p2f_attr(c, &k)) < 0)
             return -1;
     }
     return n;
@@ -144,8 +146,9 @@ static int locations(p2f_ctx *c)
         n_folded += w->locations[i].is_folded != 0;
     int32_t folded = 0;
     if (n_folded) {
-        p2o_attr_key k = {c->k_folded, 0, {P2O_BOOL, 1}, NULL};
-        if ((folded = p2f_attr(c, &k)) < 0)
+        int64_t key = p2f_key(c, P2F_KEY_FOLDED);
+        p2o_attr_key k = {(uint32_t)key, 0, {P2O_BOOL, 1}, NULL};
+        if (key < 0 || (folded = p2f_attr(c, &k)) < 0)
             return c->err->code;
     }
     size_t max_line = pg_pbs_len_field(MAX_I32_FIELD + 2 * MAX_I64_FIELD);

@@ -36,6 +36,8 @@
 typedef struct pgw_str {
     const char *s; /* into the input bytes; NOT NUL-terminated */
     uint32_t len;
+    uint32_t hash; /* (uint32_t)pg_hash_bytes(s, len, 0), taken while the
+                    * bytes are checked, for the converter's interning */
 } pgw_str;
 
 typedef struct pgw_value_type {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "convert/pprof_wire_internal.h"
 
 typedef struct reader {
@@ -344,7 +345,8 @@ static int second_walk(reader *r)
         if (f.key == PGW_KEY(2, PGW_LEN))
             *sample++ = (pgw_span){f.p, f.n};
         else if (f.key == PGW_KEY(6, PGW_LEN))
-            *str++ = (pgw_str){(const char *)f.p, (uint32_t)f.n};
+            *str++ =
+                (pgw_str){(const char *)f.p, (uint32_t)f.n, (uint32_t)pg_hash_bytes(f.p, f.n, 0)};
         else if (f.key == PGW_KEY(4, PGW_LEN))
             rc = parse_location(w, f.p, f.n, lines, loc++);
         else if (f.key == PGW_KEY(5, PGW_LEN))
