@@ -33,17 +33,8 @@
 typedef struct pg_arena_chunk {
     struct pg_arena_chunk *next;
     size_t size; /* usable bytes after the header */
-    size_t used;
     _Alignas(PG_ARENA_ALIGN) unsigned char data[];
 } pg_arena_chunk;
-
-struct pg_arena {
-    pg_arena_chunk *head; /* current chunk; older chunks follow */
-    size_t chunk_size;
-    size_t limit;
-    size_t total; /* bytes handed out */
-    int limit_hit;
-};
 
 pg_arena *pg_arena_new(size_t chunk_size, size_t limit)
 {
@@ -86,9 +77,10 @@ void pg_arena_reset(pg_arena *a)
         c = next;
     }
     ARENA_POISON(keep->data, keep->size);
-    keep->used = 0;
     keep->next = NULL;
     a->head = keep;
+    a->next = keep->data;
+    a->left = keep->size;
     a->total = 0;
     a->limit_hit = 0;
 }
@@ -98,7 +90,7 @@ static size_t align_up(size_t n)
     return (n + (PG_ARENA_ALIGN - 1)) & ~(size_t)(PG_ARENA_ALIGN - 1);
 }
 
-void *pg_arena_alloc(pg_arena *a, size_t n)
+void *pg_arena_alloc_slow(pg_arena *a, size_t n)
 {
     if (n == 0)
         n = 1;
@@ -109,10 +101,10 @@ void *pg_arena_alloc(pg_arena *a, size_t n)
         a->limit_hit = 1;
         return NULL;
     }
-    pg_arena_chunk *c = a->head;
-    if (!c || c->size - c->used < need) {
+    if (a->left < need) {
         /* grow chunk sizes geometrically (up to 64 MiB) so that big requests
          * need few chunks */
+        pg_arena_chunk *c = a->head;
         size_t size = a->chunk_size;
         if (c && c->size < ((size_t)1 << 26) && c->size * 2 > size)
             size = c->size * 2;
@@ -122,14 +114,16 @@ void *pg_arena_alloc(pg_arena *a, size_t n)
         if (!c)
             return NULL;
         c->size = size;
-        c->used = 0;
         c->next = a->head;
         a->head = c;
+        a->next = c->data;
+        a->left = size;
         ARENA_POISON(c->data, size);
     }
-    void *p = c->data + c->used;
+    void *p = a->next;
     ARENA_UNPOISON(p, n);
-    c->used += need;
+    a->next += need;
+    a->left -= need;
     a->total += need;
     return p;
 }

@@ -28,7 +28,7 @@ void pg_arena_reset(pg_arena *a);
 
 /* 16-byte aligned allocation; NULL when the limit would be exceeded or the
  * system is out of memory. */
-void *pg_arena_alloc(pg_arena *a, size_t n);
+static inline void *pg_arena_alloc(pg_arena *a, size_t n);
 void *pg_arena_calloc(pg_arena *a, size_t count, size_t size);
 
 /* Copies of byte ranges and strings, NUL-terminated. */
@@ -47,5 +47,51 @@ int pg_arena_limit_hit(const pg_arena *a);
  * that protobuf_c_message_unpack() makes no per-field malloc. Do not call
  * protobuf_c_message_free_unpacked() on messages decoded with it. */
 ProtobufCAllocator pg_arena_protobuf_allocator(pg_arena *a);
+
+/* ---- private: the allocation fast path, inline because converters and
+ * decoders make many small allocations per request and a call costs as much
+ * as the bump itself ---- */
+
+struct pg_arena {
+    struct pg_arena_chunk *head; /* current chunk; older chunks follow */
+    unsigned char *next;         /* free part of the current chunk: */
+    size_t left;                 /* its size */
+    size_t chunk_size;
+    size_t limit;
+    size_t total; /* bytes handed out */
+    int limit_hit;
+};
+
+/* New chunks, limits, and every allocation under AddressSanitizer (which
+ * puts a poisoned red zone after each). */
+void *pg_arena_alloc_slow(pg_arena *a, size_t n);
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PG_ARENA_INLINE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PG_ARENA_INLINE 0
+#endif
+#endif
+#ifndef PG_ARENA_INLINE
+#define PG_ARENA_INLINE 1
+#endif
+
+static inline void *pg_arena_alloc(pg_arena *a, size_t n)
+{
+#if PG_ARENA_INLINE
+    /* n < 2^32 keeps the rounding and the sum from overflowing; 0 takes 16
+     * bytes, as 1 does */
+    size_t need = (n + 15 + (n == 0)) & ~(size_t)15;
+    if (n < ((size_t)1 << 32) && need <= a->left && (!a->limit || a->total + need <= a->limit)) {
+        void *p = a->next;
+        a->next += need;
+        a->left -= need;
+        a->total += need;
+        return p;
+    }
+#endif
+    return pg_arena_alloc_slow(a, n);
+}
 
 #endif

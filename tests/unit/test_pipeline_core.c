@@ -35,6 +35,50 @@ static void test_arena_alignment_and_limit(void **state)
     pg_arena_free(a);
 }
 
+/* The inline fast path (Release) and the out-of-line one (sanitizers) must
+ * agree on sizes, the limit's edge and overflow. */
+static void test_arena_accounting_edges(void **state)
+{
+    (void)state;
+#if PG_ARENA_INLINE /* sanitizer builds add a red zone to every allocation */
+    pg_arena *a = pg_arena_new(256, 64);
+    unsigned char *p0 = pg_arena_alloc(a, 0), *p1 = pg_arena_alloc(a, 1);
+    assert_non_null(p0);
+    assert_non_null(p1);
+    assert_ptr_not_equal(p0, p1);
+    assert_int_equal(pg_arena_used(a), 32);
+    assert_non_null(pg_arena_alloc(a, 16));
+    assert_non_null(pg_arena_alloc(a, 15));
+    assert_int_equal(pg_arena_used(a), 64);
+    assert_false(pg_arena_limit_hit(a));
+    assert_null(pg_arena_alloc(a, 1)); /* one byte over the limit */
+    assert_true(pg_arena_limit_hit(a));
+    assert_null(pg_arena_alloc(a, SIZE_MAX));
+    assert_null(pg_arena_alloc(a, SIZE_MAX - 15));
+    pg_arena_reset(a);
+    assert_false(pg_arena_limit_hit(a));
+    assert_int_equal(pg_arena_used(a), 0);
+    pg_arena_free(a);
+#endif
+
+    /* without a limit: chunks fill, then a new chunk is taken */
+    pg_arena *b = pg_arena_new(64, 0);
+    unsigned char *prev = NULL;
+    for (int i = 0; i < 20; i++) {
+        unsigned char *p = pg_arena_alloc(b, 24);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % 16, 0);
+        memset(p, i, 24);
+        if (prev)
+            assert_int_equal(prev[23], i - 1); /* no overlap with the previous one */
+        prev = p;
+    }
+    assert_int_equal(pg_arena_used(b) % 16, 0);
+    assert_true(pg_arena_used(b) >= 20 * 32);
+    assert_null(pg_arena_alloc(b, SIZE_MAX));
+    pg_arena_free(b);
+}
+
 static void test_arena_protobuf_allocator(void **state)
 {
     (void)state;
@@ -171,6 +215,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_alignment_and_limit),
+        cmocka_unit_test(test_arena_accounting_edges),
         cmocka_unit_test(test_arena_protobuf_allocator),
         cmocka_unit_test(test_labels_sorted_and_unique),
         cmocka_unit_test(test_clone_shares_payload_copies_labels),
