@@ -124,8 +124,13 @@ typedef struct p2o_set {
 } p2o_set;
 
 int p2o_set_init(pg_arena *a, p2o_set *s, size_t expected);
+/* Doubles the table (p2o_set_reserve's slow path). */
+int p2o_set_grow(pg_arena *a, p2o_set *s);
 /* Makes room for one more entry (rehashing at half load). */
-int p2o_set_reserve(pg_arena *a, p2o_set *s);
+static inline int p2o_set_reserve(pg_arena *a, p2o_set *s)
+{
+    return (s->n + 1) * 2 <= s->cap ? 0 : p2o_set_grow(a, s);
+}
 
 /* A string of the conversion. Ids below the pprof table size are pprof
  * indices (the first of equal strings); later ids are strings the conversion

@@ -47,9 +47,16 @@ static inline size_t pg_pbs_int_field(int64_t v)
 static inline void pg_pbw_varint(uint8_t **p, uint64_t v)
 {
     uint8_t *o = *p;
+    /* indices and small values take one or two bytes: no loop for them */
     if (v < 0x80) {
         *o = (uint8_t)v;
         *p = o + 1;
+        return;
+    }
+    if (v < 0x4000) {
+        o[0] = (uint8_t)(v | 0x80);
+        o[1] = (uint8_t)(v >> 7);
+        *p = o + 2;
         return;
     }
     while (v >= 0x80) {
@@ -65,11 +72,32 @@ static inline void pg_pbw_byte(uint8_t **p, uint8_t b)
     *(*p)++ = b;
 }
 
+/* Copies of up to 16 bytes (stack and attribute fields, short strings) are
+ * made of fixed-size moves that may overlap, instead of a call to memcpy. */
 static inline void pg_pbw_bytes(uint8_t **p, const void *src, size_t n)
 {
-    if (n)
-        memcpy(*p, src, n);
-    *p += n;
+    uint8_t *o = *p;
+    const uint8_t *s = src;
+    if (n >= 8 && n <= 16) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        memcpy(o, &x, 8);
+        memcpy(o + n - 8, &y, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(o, &x, 4);
+        memcpy(o + n - 4, &y, 4);
+    } else if (n && n < 4) {
+        o[0] = s[0];
+        o[n / 2] = s[n / 2];
+        o[n - 1] = s[n - 1];
+    } else if (n) {
+        memcpy(o, s, n);
+    }
+    *p = o + n;
 }
 
 /* Tag of a length-delimited field (field < 16) and its length. */

@@ -145,10 +145,8 @@ int p2o_set_init(pg_arena *a, p2o_set *s, size_t expected)
     return s->slots ? 0 : -1;
 }
 
-int p2o_set_reserve(pg_arena *a, p2o_set *s)
+int p2o_set_grow(pg_arena *a, p2o_set *s)
 {
-    if ((s->n + 1) * 2 <= s->cap)
-        return 0;
     size_t cap = s->cap * 2, mask = cap - 1;
     p2o_slot *slots = pg_arena_calloc(a, cap, sizeof(p2o_slot));
     if (!slots)
