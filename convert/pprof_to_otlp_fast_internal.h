@@ -32,6 +32,9 @@ typedef struct p2f_str {
  * interns them. */
 enum { P2F_KEY_BUILD_ID, P2F_KEY_HAS_FUNCTIONS, P2F_KEY_FOLDED = 5, P2F_N_KEYS };
 
+/* Samples interned together, so that their stack lookups overlap. */
+#define P2F_BATCH 8
+
 typedef struct p2f_ctx {
     pg_arena *a;
     pg_error *err;
@@ -60,7 +63,8 @@ typedef struct p2f_ctx {
     uint32_t *stack_len;
     size_t n_stacks, cap_stacks;
     p2o_set stack_set;
-    uint8_t *packed; /* one sample's packed location indices */
+    size_t batch;    /* samples per batch: P2F_BATCH, or 1 for huge samples */
+    uint8_t *packed; /* a batch's packed location indices */
 
     /* encoded dictionary tables (field tags included) */
     p2f_bytes mappings, locations, functions;
@@ -71,6 +75,7 @@ typedef struct p2f_ctx {
 
     /* samples: per sample its stack and attribute fields, encoded once */
     pgw_sample sample;
+    int32_t *batch_attrs; /* a batch's attribute indices */
     p2f_bytes prefixes;
     uint32_t *prefix_off;  /* n_samples + 1 */
     int64_t *values;       /* [type * n_samples + sample] */

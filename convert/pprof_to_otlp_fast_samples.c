@@ -19,15 +19,19 @@ int p2f_samples_init(p2f_ctx *c)
     size_t cap = c->sample.cap;
     if (ns && nt > SIZE_MAX / ns / sizeof(int64_t))
         return pg_error_set(c->err, PG_ERR_LIMIT, "pprof to OTLP: too many samples");
-    c->packed = pg_arena_alloc(c->a, cap * 5 + 1);
+    /* batching pays for many small samples; a document with huge ones
+     * (rare) goes one sample at a time rather than multiply its scratch */
+    c->batch = cap <= 1024 ? P2F_BATCH : 1;
+    c->packed = pg_arena_alloc(c->a, c->batch * (cap * 5 + 1));
+    c->batch_attrs = pg_arena_alloc(c->a, c->batch * cap * sizeof(*c->batch_attrs));
     c->prefix_off = pg_arena_alloc(c->a, (ns + 1) * sizeof(*c->prefix_off));
     c->values = pg_arena_alloc(c->a, ns * nt * sizeof(*c->values) + 1);
     c->samples_bytes = pg_arena_calloc(c->a, nt + 1, sizeof(*c->samples_bytes));
     c->cap_stacks = ns + 1;
     c->stack_off = pg_arena_alloc(c->a, c->cap_stacks * sizeof(*c->stack_off));
     c->stack_len = pg_arena_alloc(c->a, c->cap_stacks * sizeof(*c->stack_len));
-    if (!c->packed || !c->prefix_off || !c->values || !c->samples_bytes || !c->stack_off ||
-        !c->stack_len || p2o_set_init(c->a, &c->stack_set, ns + 1) < 0 ||
+    if (!c->packed || !c->batch_attrs || !c->prefix_off || !c->values || !c->samples_bytes ||
+        !c->stack_off || !c->stack_len || p2o_set_init(c->a, &c->stack_set, ns + 1) < 0 ||
         p2f_reserve(c, &c->stack_table, 2 + ns * 8) != PG_OK ||
         p2f_reserve(c, &c->prefixes, ns * 4 + 16) != PG_OK)
         return p2f_nomem(c);
@@ -80,20 +84,29 @@ static int32_t add_stack(p2f_ctx *c, const uint8_t *packed, size_t n)
     return (int32_t)c->n_stacks++;
 }
 
-static int32_t stack_index(p2f_ctx *c, const pgw_sample *s)
+/* Packs the sample's location indices into out and hashes them, fetching
+ * the slot their lookup starts at: in a big document it is a cache miss,
+ * which the rest of the batch then overlaps. */
+static uint32_t stack_pack(p2f_ctx *c, const pgw_sample *s, uint8_t *out, size_t *n)
 {
-    uint8_t *p = c->packed;
+    uint8_t *p = out;
     for (size_t k = 0; k < s->n_locations; k++)
         pg_pbw_varint(&p, (uint64_t)(int64_t)s->locations[k]);
-    size_t n = (size_t)(p - c->packed);
-    if (p2o_set_reserve(c->a, &c->stack_set) < 0)
-        return p2f_nomem(c), -1;
-    uint32_t h = (uint32_t)pg_hash_bytes(c->packed, n, 0);
+    *n = (size_t)(p - out);
+    uint32_t h = (uint32_t)pg_hash_bytes(out, *n, 0);
+    __builtin_prefetch(&c->stack_set.slots[h & (c->stack_set.cap - 1)]);
+    return h;
+}
+
+/* The stack_table index of n packed bytes of hash h, added when new. The set
+ * was sized for a stack per sample (add_stack refuses more): it never grows. */
+static int32_t stack_index(p2f_ctx *c, const uint8_t *packed, size_t n, uint32_t h)
+{
     size_t mask = c->stack_set.cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         p2o_slot *sl = &c->stack_set.slots[i];
         if (!sl->entry) {
-            int32_t e = add_stack(c, c->packed, n);
+            int32_t e = add_stack(c, packed, n);
             if (e >= 0) {
                 *sl = (p2o_slot){h, (uint32_t)e + 1};
                 c->stack_set.n++;
@@ -102,7 +115,7 @@ static int32_t stack_index(p2f_ctx *c, const pgw_sample *s)
         }
         uint32_t e = sl->entry - 1;
         if (sl->hash == h && c->stack_len[e] == n &&
-            (n == 0 || memcmp(c->stack_table.p + c->stack_off[e], c->packed, n) == 0))
+            (n == 0 || memcmp(c->stack_table.p + c->stack_off[e], packed, n) == 0))
             return (int32_t)e;
     }
 }
@@ -181,11 +194,11 @@ static int64_t sample_attrs(p2f_ctx *c, const pgw_sample *s, size_t si)
 }
 
 /* Encodes the stack_index and attribute_indices fields of one sample. */
-static int write_prefix(p2f_ctx *c, int32_t stack, size_t n_attrs)
+static int write_prefix(p2f_ctx *c, int32_t stack, const int32_t *attrs, size_t n_attrs)
 {
     size_t attr_bytes = 0;
     for (size_t k = 0; k < n_attrs; k++)
-        attr_bytes += pg_pbs_int(c->attr_list[k]);
+        attr_bytes += pg_pbs_int(attrs[k]);
     size_t need = pg_pbs_int_field(stack) + (n_attrs ? pg_pbs_len_field(attr_bytes) : 0);
     if (p2f_reserve(c, &c->prefixes, need) != PG_OK)
         return -1;
@@ -194,42 +207,74 @@ static int write_prefix(p2f_ctx *c, int32_t stack, size_t n_attrs)
     if (n_attrs) {
         pg_pbw_len_head(&p, 2, attr_bytes);
         for (size_t k = 0; k < n_attrs; k++)
-            pg_pbw_varint(&p, (uint64_t)(int64_t)c->attr_list[k]);
+            pg_pbw_varint(&p, (uint64_t)(int64_t)attrs[k]);
     }
     c->prefixes.n = (size_t)(p - c->prefixes.p);
     return 0;
 }
 
-int p2f_samples(p2f_ctx *c)
+/* What the first half of a batch leaves for the second. */
+typedef struct p2f_pending {
+    uint32_t hash;
+    size_t packed, n_attrs;
+} p2f_pending;
+
+/* Second half of a batch: stacks (their lookups now in cache), then each
+ * sample's shared fields, in sample order. */
+static int finish_batch(p2f_ctx *c, size_t first, const p2f_pending *pend, size_t n)
 {
     const pg_pprof_wire *w = c->w;
-    size_t ns = w->n_samples, nt = w->n_sample_types;
-    c->prefix_off[0] = 0;
-    for (size_t i = 0; i < ns; i++) {
-        pgw_sample *s = &c->sample;
-        if (pg_pprof_wire_sample(w, i, s, c->err) != PG_OK) {
-            pg_error_prefix(c->err, "pprof: ");
-            return c->err->code;
-        }
-        /* without sample types there are no Profiles to hold samples: they
-         * are only checked, as pg_pprof_to_otlp only validates them */
-        if (!nt) {
-            c->prefix_off[i + 1] = 0;
-            continue;
-        }
-        int32_t stack = stack_index(c, s);
-        int64_t n_attrs = stack < 0 ? -1 : sample_attrs(c, s, i);
-        if (n_attrs < 0 || write_prefix(c, stack, (size_t)n_attrs) < 0)
+    size_t ns = w->n_samples, nt = w->n_sample_types, cap = c->sample.cap;
+    for (size_t j = 0; j < n; j++) {
+        size_t i = first + j;
+        int32_t stack = stack_index(c, c->packed + j * (cap * 5 + 1), pend[j].packed, pend[j].hash);
+        if (stack < 0 || write_prefix(c, stack, c->batch_attrs + j * cap, pend[j].n_attrs) < 0)
             return c->err->code;
         if (c->prefixes.n > UINT32_MAX)
             return pg_error_set(c->err, PG_ERR_LIMIT, "pprof to OTLP: too many samples");
         c->prefix_off[i + 1] = (uint32_t)c->prefixes.n;
         size_t prefix = c->prefix_off[i + 1] - c->prefix_off[i];
-        for (size_t t = 0; t < nt; t++) {
-            int64_t v = s->values[t];
-            c->values[t * ns + i] = v;
-            c->samples_bytes[t] += pg_pbs_len_field(prefix + 2 + pg_pbs_int(v));
+        for (size_t t = 0; t < nt; t++)
+            c->samples_bytes[t] += pg_pbs_len_field(prefix + 2 + pg_pbs_int(c->values[t * ns + i]));
+    }
+    return PG_OK;
+}
+
+/* Samples go in batches (of P2F_BATCH, usually): each is parsed, its labels interned
+ * and its stack packed and hashed; then the batch's stacks are looked up. */
+int p2f_samples(p2f_ctx *c)
+{
+    const pg_pprof_wire *w = c->w;
+    size_t ns = w->n_samples, nt = w->n_sample_types, cap = c->sample.cap;
+    p2f_pending pend[P2F_BATCH];
+    c->prefix_off[0] = 0;
+    for (size_t first = 0; first < ns; first += c->batch) {
+        size_t n = ns - first < c->batch ? ns - first : c->batch;
+        for (size_t j = 0; j < n; j++) {
+            size_t i = first + j;
+            pgw_sample *s = &c->sample;
+            if (pg_pprof_wire_sample(w, i, s, c->err) != PG_OK) {
+                pg_error_prefix(c->err, "pprof: ");
+                return c->err->code;
+            }
+            /* without sample types there are no Profiles to hold samples:
+             * they are only checked, as pg_pprof_to_otlp only validates them */
+            if (!nt) {
+                c->prefix_off[i + 1] = 0;
+                continue;
+            }
+            pend[j].hash = stack_pack(c, s, c->packed + j * (cap * 5 + 1), &pend[j].packed);
+            int64_t n_attrs = sample_attrs(c, s, i);
+            if (n_attrs < 0)
+                return c->err->code;
+            pend[j].n_attrs = (size_t)n_attrs;
+            if (n_attrs)
+                memcpy(c->batch_attrs + j * cap, c->attr_list, (size_t)n_attrs * sizeof(int32_t));
+            for (size_t t = 0; t < nt; t++)
+                c->values[t * ns + i] = s->values[t];
         }
+        if (nt && finish_batch(c, first, pend, n) != PG_OK)
+            return c->err->code;
     }
     return PG_OK;
 }
