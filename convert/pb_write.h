@@ -44,6 +44,15 @@ static inline size_t pg_pbs_int_field(int64_t v)
 
 /* ---- writers ---- */
 
+/* Bytes 0..7 of v's varint without their continuation bits: seven bits per
+ * byte, each group moved in parallel. */
+static inline uint64_t pg_pbw_spread7(uint64_t v)
+{
+    return (v & 0x7f) | (v << 1 & 0x7f00) | (v << 2 & 0x7f0000) | (v << 3 & 0x7f000000) |
+           (v << 4 & 0x7f00000000) | (v << 5 & 0x7f0000000000) | (v << 6 & 0x7f000000000000) |
+           (v << 7 & 0x7f00000000000000);
+}
+
 static inline void pg_pbw_varint(uint8_t **p, uint64_t v)
 {
     uint8_t *o = *p;
@@ -59,12 +68,36 @@ static inline void pg_pbw_varint(uint8_t **p, uint64_t v)
         *p = o + 2;
         return;
     }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* longer ones (addresses, timestamps) are built in a register and
+     * stored with two overlapping moves: a byte loop's exit mispredicts */
+    size_t n = pg_pbs_varint(v);
+    uint64_t cont = n > 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * (n - 1))) - 1;
+    uint64_t lo = pg_pbw_spread7(v) | (cont & 0x8080808080808080ull);
+    uint8_t tmp[16];
+    memcpy(tmp, &lo, 8);
+    tmp[8] = (uint8_t)((v >> 56 & 0x7f) | (n > 9 ? 0x80 : 0));
+    tmp[9] = (uint8_t)(v >> 63);
+    if (n >= 8) {
+        memcpy(o, tmp, 8);
+        memcpy(o + n - 8, tmp + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(o, tmp, 4);
+        memcpy(o + n - 4, tmp + n - 4, 4);
+    } else {
+        o[0] = tmp[0];
+        o[1] = tmp[1];
+        o[2] = tmp[2];
+    }
+    *p = o + n;
+#else
     while (v >= 0x80) {
         *o++ = (uint8_t)(v | 0x80);
         v >>= 7;
     }
     *o++ = (uint8_t)v;
     *p = o;
+#endif
 }
 
 static inline void pg_pbw_byte(uint8_t **p, uint8_t b)

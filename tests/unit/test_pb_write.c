@@ -24,12 +24,17 @@ static size_t reference_varint(uint64_t v, uint8_t *out)
 
 static void check_varint(uint64_t v)
 {
-    uint8_t want[16], got[16], *p = got;
+    uint8_t want[16], got[32], *p = got + 8;
     size_t n = reference_varint(v, want);
+    memset(got, 0xee, sizeof(got));
     pg_pbw_varint(&p, v);
-    assert_int_equal((size_t)(p - got), n);
-    assert_memory_equal(got, want, n);
+    assert_int_equal((size_t)(p - got - 8), n);
+    assert_memory_equal(got + 8, want, n);
     assert_int_equal(pg_pbs_varint(v), n);
+    for (size_t i = 0; i < sizeof(got); i++) {
+        if (i < 8 || i >= 8 + n)
+            assert_int_equal(got[i], 0xee); /* nothing written outside */
+    }
 }
 
 static void test_varints_at_every_length_boundary(void **state)
