@@ -103,9 +103,12 @@ int pg_pprof_wire_sample_init(pg_arena *a, const pg_pprof_wire *w, pgw_sample *s
     return PG_OK;
 }
 
-static int parse_label(const uint8_t *p, const uint8_t *end, pgw_label *l)
+/* A label (key, str, num, num_unit); the largest of its string indices
+ * (as unsigned) is folded into *str_max. */
+static int parse_label(const uint8_t *p, const uint8_t *end, pgw_label *l, uint64_t *str_max)
 {
     pgw_field f = {0}; /* gcc cannot see that pgw_next fills it before use */
+    uint64_t m = *str_max;
     int rc;
     *l = (pgw_label){0, 0, 0, 0};
     while ((rc = pgw_next(&p, end, &f)) > 0) {
@@ -119,7 +122,14 @@ static int parse_label(const uint8_t *p, const uint8_t *end, pgw_label *l)
             l->num_unit = (int64_t)f.v;
         else if (pgw_misplaced(f.key, 4))
             return -1;
+        else
+            continue;
+        /* num is no index. The maximum may keep a value a later one
+         * replaced: then the full check runs, and finds nothing. */
+        if (f.key != PGW_KEY(3, PGW_VARINT) && f.v > m)
+            m = f.v;
     }
+    *str_max = m;
     return rc;
 }
 
@@ -142,8 +152,6 @@ static inline int32_t *add_id(const pg_idmap *m, int32_t *out, const int32_t *fi
     *out = at;
     return out + 1;
 }
-
-#define PGW_BYTES(b) (0x0101010101010101ull * (b))
 
 /* True when the 8 bytes of x are 8 one-byte varints, each an id in 1..n:
  * no high bit, no zero byte, none above n. */
@@ -173,18 +181,34 @@ static int32_t *add_locations(const pg_idmap *m, const uint8_t *p, const uint8_t
         return out;
     }
     while (p < stop) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if PGW_LITTLE_ENDIAN
         uint64_t x;
-        if (stop - p >= 8 && (memcpy(&x, p, 8), eight_small_ids(x, n))) {
-            for (int k = 0; k < 8; k++)
-                out[k] = (int32_t)((x >> (8 * k)) & 0xff);
-            out += 8;
-            p += 8;
-            continue;
+        if (stop - p >= 8) {
+            memcpy(&x, p, 8);
+            if (eight_small_ids(x, n)) {
+                for (int k = 0; k < 8; k++)
+                    out[k] = (int32_t)((x >> (8 * k)) & 0xff);
+                out += 8;
+                p += 8;
+                continue;
+            }
+            /* the id from the bytes at hand */
+            if (!(x & 0x80)) {
+                id = x & 0x7f;
+                p++;
+            } else if (!(x & 0x8000)) {
+                id = (x & 0x7f) | ((x >> 1) & 0x3f80);
+                p += 2;
+            } else if (!pgw_varint(&p, stop, &id)) {
+                return NULL;
+            }
+        } else if (!pgw_varint(&p, stop, &id)) {
+            return NULL;
         }
-#endif
+#else
         if (!pgw_varint(&p, stop, &id))
             return NULL;
+#endif
         if (id - 1 >= n && d->at == SIZE_MAX) {
             d->at = (size_t)(out - first);
             d->id = id;
@@ -206,14 +230,17 @@ static int64_t *add_values(const uint8_t *p, const uint8_t *stop, int64_t *out)
     return out;
 }
 
-/* The cursors stay in registers; the counts are stored once at the end. */
-static int parse_sample(const pg_pprof_wire *w, const pgw_span *sp, pgw_sample *s, dangling *d)
+/* The cursors stay in registers; the counts are stored once at the end.
+ * *label_max gets the largest string index of the labels (as unsigned). */
+static int parse_sample(const pg_pprof_wire *w, const pgw_span *sp, pgw_sample *s, dangling *d,
+                        uint64_t *label_max)
 {
     const pg_idmap *m = &w->location_ids;
     const uint8_t *p = sp->p, *end = sp->p + sp->n;
     int32_t *loc = s->locations;
     int64_t *val = s->values;
     pgw_label *lab = s->labels;
+    uint64_t str_max = 0;
     pgw_field f = {0}; /* gcc cannot see that pgw_next fills it before use */
     while (p < end) {
         if (!pgw_tag(&p, end, &f.key) || !pgw_body(&p, end, &f))
@@ -229,7 +256,7 @@ static int parse_sample(const pg_pprof_wire *w, const pgw_span *sp, pgw_sample *
         } else if (f.key == PGW_KEY(2, PGW_VARINT)) {
             *val++ = (int64_t)f.v;
         } else if (f.key == PGW_KEY(3, PGW_LEN)) {
-            if (parse_label(f.p, f.p + f.n, lab++) < 0)
+            if (parse_label(f.p, f.p + f.n, lab++, &str_max) < 0)
                 return -1;
         } else if (pgw_misplaced(f.key, 3)) {
             return -1;
@@ -238,6 +265,7 @@ static int parse_sample(const pg_pprof_wire *w, const pgw_span *sp, pgw_sample *
     s->n_locations = (size_t)(loc - s->locations);
     s->n_values = (size_t)(val - s->values);
     s->n_labels = (size_t)(lab - s->labels);
+    *label_max = str_max;
     return 0;
 }
 
@@ -266,7 +294,8 @@ int pg_pprof_wire_sample(const pg_pprof_wire *w, size_t i, pgw_sample *s, pg_err
         return pg_error_set(err, PG_ERR_INVALID,
                             "sample[%zu] is larger than the scratch space (%zu bytes)", i, s->cap);
     dangling d = {SIZE_MAX, 0};
-    if (parse_sample(w, sp, s, &d) < 0) {
+    uint64_t label_max;
+    if (parse_sample(w, sp, s, &d, &label_max) < 0) {
         s->n_locations = s->n_values = s->n_labels = 0;
         return pg_error_set(err, PG_ERR_INVALID, PGW_BAD_WIRE " (in sample[%zu])", i);
     }
@@ -278,5 +307,7 @@ int pg_pprof_wire_sample(const pg_pprof_wire *w, size_t i, pgw_sample *s, pg_err
         return pg_error_set(err, PG_ERR_INVALID,
                             "sample[%zu].location_id[%zu] %llu does not match any location id", i,
                             d.at, (unsigned long long)d.id);
-    return check_labels(w, i, s, err);
+    /* only a sample with an index out of range needs the search for the
+     * first one */
+    return label_max < w->n_strings ? PG_OK : check_labels(w, i, s, err);
 }

@@ -1,8 +1,10 @@
 /*
  * libFuzzer target, differential: the fast pprof reader (pg_pprof_wire_read +
  * pg_pprof_wire_sample for every sample) must accept exactly what
- * pg_pprof_decode accepts and read the same values. Inputs where either side
- * runs into its memory limit are skipped: the two use memory differently.
+ * pg_pprof_decode accepts, read the same values, and refuse with the same
+ * error (see pgw_compare_errors for where the two may differ). Inputs where
+ * either side runs into its memory limit are skipped: the two use memory
+ * differently.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char why[256];
         if (rc_pb == PG_OK && pgw_compare(a_wire, p, &w, why, sizeof(why)) != 0) {
             fprintf(stderr, "values differ: %s\n", why);
+            abort();
+        }
+        if (rc_pb != PG_OK &&
+            pgw_compare_errors(rc_pb, &e_pb, rc_wire, &e_wire, why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s\n", why);
             abort();
         }
     }

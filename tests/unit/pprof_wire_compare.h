@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "convert/convert.h"
 #include "convert/pprof_wire.h"
 
@@ -50,6 +51,8 @@ static inline int pgw_cmp_header(const pg_pprof *p, const pg_pprof_wire *w, char
         const char *s = p->string_table[i];
         if (strlen(s) != w->strings[i].len || memcmp(s, w->strings[i].s, w->strings[i].len))
             PGW_DIFF("string_table[%zu] differs", i);
+        if (w->strings[i].hash != (uint32_t)pg_hash_bytes(s, strlen(s), 0))
+            PGW_DIFF("string_table[%zu].hash %u is not pg_hash_bytes's", i, w->strings[i].hash);
     }
     PGW_SAME("n_sample_type", p->n_sample_type, w->n_sample_types);
     for (size_t i = 0; i < p->n_sample_type; i++) {
@@ -187,6 +190,36 @@ static inline int pgw_compare(pg_arena *a, const pg_pprof *p, const pg_pprof_wir
             PGW_DIFF("sample[%zu]: %.150s", i, inner);
         }
     }
+    return 0;
+}
+
+/* 0 when a rejection is the same both ways; -1 with the difference in why.
+ * pg_pprof_decode checks the strings' bytes first, then unpacks the whole
+ * document, then validates it; the wire reader checks the strings and
+ * unpacks all but the samples, validates, then parses and validates one
+ * sample at a time. So when protobuf-c unpacked the document (or found a
+ * bad string), both must say the same, the wire path without the "pprof: "
+ * prefix for a sample. When protobuf-c found the document malformed, a
+ * malformed sample may let the wire path report a validation error first,
+ * but never a bad string: those come before any wire error. */
+static inline int pgw_compare_errors(int rc_pb, const pg_error *e_pb, int rc_wire,
+                                     const pg_error *e_wire, char *why, size_t why_len)
+{
+    static const char bad_wire[] = "pprof: not a valid perftools.profiles.Profile protobuf message";
+    if (rc_pb == PG_OK || rc_wire == PG_OK)
+        PGW_DIFF("accept/reject differ: protobuf-c %d, wire %d", rc_pb, rc_wire);
+    if (strcmp(e_pb->msg, bad_wire) != 0) {
+        if (rc_pb != rc_wire ||
+            (strcmp(e_pb->msg, e_wire->msg) != 0 &&
+             (strncmp(e_pb->msg, "pprof: ", 7) != 0 || strcmp(e_pb->msg + 7, e_wire->msg) != 0)))
+            PGW_DIFF("errors differ: protobuf-c %d (%.100s), wire %d (%.100s)", rc_pb, e_pb->msg,
+                     rc_wire, e_wire->msg);
+        return 0;
+    }
+    if (rc_wire != PG_ERR_INVALID || strstr(e_wire->msg, "UTF-8") ||
+        strstr(e_wire->msg, "NUL byte"))
+        PGW_DIFF("errors differ: protobuf-c %d (%.100s), wire %d (%.100s)", rc_pb, e_pb->msg,
+                 rc_wire, e_wire->msg);
     return 0;
 }
 

@@ -15,7 +15,7 @@
 /* ---- building documents by hand ---- */
 
 typedef struct tb {
-    uint8_t b[4096];
+    uint8_t b[1 << 16]; /* room for documents the reader counts before reading */
     size_t n;
 } tb;
 
@@ -130,10 +130,10 @@ static void expect_ok(const tb *t)
 /* Both reject with rc; pg_pprof_decode says "pprof: <msg>", the wire path
  * says the same, or <msg> alone when a sample failed (its callers add the
  * prefix); a wire-format error inside a sample also names the sample. */
-static void expect_fail(const tb *t, int rc, const char *msg)
+static void expect_fail_within(const tb *t, size_t limit, int rc, const char *msg)
 {
     both r;
-    run_both(&r, t->b, t->n, 0);
+    run_both(&r, t->b, t->n, limit);
     char want[PG_ERROR_MSG_MAX];
     snprintf(want, sizeof(want), "pprof: %s", msg);
     if (r.rc_pb != rc || r.rc_wire != rc)
@@ -148,6 +148,11 @@ static void expect_fail(const tb *t, int rc, const char *msg)
     else
         assert_string_equal(got, msg);
     both_free(&r);
+}
+
+static void expect_fail(const tb *t, int rc, const char *msg)
+{
+    expect_fail_within(t, 0, rc, msg);
 }
 
 #define BAD_WIRE "not a valid perftools.profiles.Profile protobuf message"
@@ -172,9 +177,11 @@ static int visit(const char *path, const struct stat *st, int flag, struct FTW *
         agree_ok(&r, path);
         fixtures_ok++;
     } else {
-        /* whatever protobuf-c refuses, the wire reader refuses too */
-        if (r.rc_wire == PG_OK)
-            fail_msg("%s: protobuf-c refuses (%s), wire accepts", path, r.err_pb.msg);
+        /* whatever protobuf-c refuses, the wire reader refuses too, and
+         * for the same reason */
+        char why[256];
+        if (pgw_compare_errors(r.rc_pb, &r.err_pb, r.rc_wire, &r.err_wire, why, sizeof(why)))
+            fail_msg("%s: %s", path, why);
         fixtures_rejected++;
     }
     both_free(&r);
@@ -653,6 +660,212 @@ static void test_dotnet_function_ids(void **state)
     expect_fail(&t, PG_ERR_INVALID, "function[0].id is 0");
 }
 
+/* ---- string hashes ---- */
+
+/* The reader hashes each string while checking it, loading the last bytes
+ * ahead of the string or behind it: every length, both ways, must give
+ * pg_hash_bytes's value (pgw_compare checks every hash). */
+static void test_string_hashes(void **state)
+{
+    (void)state;
+    char s[64];
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t i = 0; i < len; i++)
+            s[i] = (char)('a' + (i * 7 + len) % 26);
+        tb t;
+        base(&t);
+        fb(&t, 6, s, len); /* last in the document: the tail is read behind */
+        expect_ok(&t);
+        fv(&t, 9, 5); /* something after it: the tail is read ahead */
+        expect_ok(&t);
+        /* non-ASCII UTF-8 takes the full check, and the same hash */
+        base(&t);
+        for (size_t i = 0; i + 1 < len; i += 2)
+            memcpy(s + i, "\xc3\xa9", 2);
+        fb(&t, 6, s, len & ~(size_t)1);
+        expect_ok(&t);
+    }
+    /* documents too short for either load */
+    for (size_t len = 0; len <= 4; len++) {
+        tb t = {.n = 0};
+        fb(&t, 6, "", 0);
+        fb(&t, 6, "wxyz", len);
+        both r;
+        run_both(&r, t.b, t.n, 0);
+        agree_ok(&r, "short document");
+        assert_int_equal(r.w.strings[1].hash, (uint32_t)pg_hash_bytes("wxyz", len, 0));
+        both_free(&r);
+    }
+}
+
+/* ---- tables larger than the reader's first guess ---- */
+
+static void add_string(tb *t, const char *fmt, size_t i)
+{
+    char s[32];
+    int n = snprintf(s, sizeof(s), fmt, i);
+    fb(t, 6, s, (size_t)n);
+}
+
+/* A location with id `id` and `lines` lines of function 1 or 2. */
+static void add_location(tb *t, uint64_t id, size_t lines)
+{
+    tb l = {.n = 0}, ln = {.n = 0};
+    fv(&l, 1, id);
+    for (size_t k = 0; k < lines; k++) {
+        ln.n = 0;
+        fv(&ln, 1, 1 + k % 2);
+        fv(&ln, 2, 10 + k);
+        fm(&l, 4, &ln);
+    }
+    fv(&l, 3, 0x1000 + id);
+    fm(t, 4, &l);
+}
+
+static void test_growth(void **state)
+{
+    (void)state;
+    tb t, m;
+    /* a small document with more strings than guessed */
+    base(&t);
+    for (size_t i = 0; i < 300; i++)
+        add_string(&t, "s%zu", i);
+    assert_true(t.n < 4096);
+    expect_ok(&t);
+    /* one location with many lines, and more mappings than guessed */
+    base(&t);
+    add_location(&t, 3, 200);
+    for (uint64_t id = 3; id < 20; id++) {
+        m.n = 0;
+        fv(&m, 1, id);
+        fv(&m, 2, id << 40);
+        fm(&t, 3, &m);
+    }
+    expect_ok(&t);
+    /* a large document whose locations get more lines further on: the
+     * extrapolated room for lines falls short more than once */
+    base(&t);
+    for (uint64_t id = 3; id < 900; id++)
+        add_location(&t, id, id < 400 ? 1 : id < 700 ? 3 : 7);
+    assert_true(t.n > 4096);
+    both r;
+    run_both(&r, t.b, t.n, 0);
+    agree_ok(&r, "more lines later");
+    assert_int_equal(r.w.n_locations, 899);
+    assert_int_equal(r.w.n_lines, 2 + 397 + 300 * 3 + 200 * 7);
+    both_free(&r);
+    /* in a small document, lines that overflow first, while the locations
+     * table must grow too: the location being read moves with it */
+    base(&t);
+    add_location(&t, 3, 3);
+    for (uint64_t id = 4; id < 120; id++)
+        add_location(&t, id, 1);
+    assert_true(t.n < 4096);
+    expect_ok(&t);
+    /* the same in a small document, where the lines are counted late */
+    base(&t);
+    for (uint64_t id = 3; id < 40; id++)
+        add_location(&t, id, id < 20 ? 1 : 9);
+    assert_true(t.n < 4096);
+    expect_ok(&t);
+    /* kinds interleaved in a large document, and comments both ways */
+    base(&t);
+    for (size_t i = 0; i < 1200; i++) {
+        add_string(&t, "x%zu", i);
+        add_sample(&t, i, 2 * i);
+        m.n = 0;
+        fv(&m, 1, 3 + i);
+        fv(&m, 2, 1);
+        fm(&t, 5, &m);
+        fv(&t, 13, 1 + i % 7);
+        if (i % 100 == 0)
+            RAW(&t, 0x6a, 0x03, 0x01, 0x02, 0x03);
+    }
+    assert_true(t.n > 4096);
+    run_both(&r, t.b, t.n, 0);
+    agree_ok(&r, "interleaved");
+    assert_int_equal(r.w.n_functions, 1202);
+    assert_int_equal(r.w.n_comments, 1200 + 12 * 3);
+    both_free(&r);
+    /* comments in a small document */
+    base(&t);
+    for (size_t i = 0; i < 100; i++)
+        fv(&t, 13, i % 8);
+    RAW(&t, 0x6a, 0x04, 0x01, 0x02, 0x03, 0x04);
+    expect_ok(&t);
+    /* more sample types than guessed (the samples then lack values) */
+    base(&t);
+    for (size_t i = 0; i < 5; i++)
+        RAW(&t, 0x0a, 0x04, 0x08, 0x01, 0x10, 0x02);
+    expect_fail(&t, PG_ERR_INVALID, "sample[0] has 2 value(s) but there are 7 sample types");
+    /* a large document malformed half-way: counting stops where the walk
+     * will */
+    base(&t);
+    for (size_t i = 0; i < 600; i++) {
+        add_string(&t, "y%zu", i);
+        if (i == 300)
+            RAW(&t, 0x18, 0x01);
+    }
+    expect_fail(&t, PG_ERR_INVALID, BAD_WIRE);
+}
+
+/* ---- which error comes first ---- */
+
+/* pg_pprof_decode checks the strings' bytes before anything else, in a
+ * walk that goes past what protobuf-c refuses: a bad string found there
+ * wins over a malformed document. */
+static void test_error_order(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        uint8_t b[16];
+        size_t n;
+        int string_wins; /* the lax walk goes past it */
+    } cases[] = {
+        {"mapping as varint", {0x18, 0x01}, 2, 1},
+        {"mapping id as bytes", {0x1a, 0x03, 0x0a, 0x01, 0x05}, 5, 1},
+        {"field 0 in a one-byte tag", {0x00, 0x05}, 2, 1},
+        {"6-byte tag", {0xb8, 0x80, 0x80, 0x80, 0x80, 0x00, 0x01}, 7, 1},
+        {"6-byte length", {0xa2, 0x01, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x41}, 9, 1},
+        {"label as varint in a sample", {0x12, 0x02, 0x18, 0x01}, 4, 1},
+        {"line as varint", {0x22, 0x04, 0x08, 0x09, 0x20, 0x01}, 6, 1},
+        {"group start", {0xa3, 0x01}, 2, 0},
+        {"wire type 7", {0xa7, 0x01, 0x00}, 3, 0},
+        {"11-byte varint",
+         {0x38, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00},
+         12,
+         0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        print_message("malformed, then a bad string: %s\n", cases[i].what);
+        tb t;
+        base(&t);
+        put(&t, cases[i].b, cases[i].n);
+        fb(&t, 6, "\xc3\x28", 2);
+        if (cases[i].string_wins)
+            expect_fail(&t, PG_ERR_INVALID, "string_table[8] is not valid UTF-8");
+        else
+            expect_fail(&t, PG_ERR_INVALID, BAD_WIRE);
+        base(&t);
+        put(&t, cases[i].b, cases[i].n);
+        fb(&t, 6, "a\0b", 3);
+        if (cases[i].string_wins)
+            expect_fail(&t, PG_ERR_UNSUPPORTED, "string_table[8] contains a NUL byte");
+        else
+            expect_fail(&t, PG_ERR_INVALID, BAD_WIRE);
+    }
+    /* and over running out of memory, in a document large enough to be
+     * counted first */
+    tb t;
+    base(&t);
+    for (size_t i = 0; i < 1000; i++)
+        add_sample(&t, i, i);
+    fb(&t, 6, "\xff", 1);
+    assert_true(t.n > 4096);
+    expect_fail_within(&t, 4096, PG_ERR_INVALID, "string_table[8] is not valid UTF-8");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -669,6 +882,9 @@ int main(void)
         cmocka_unit_test(test_string_indices),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_dotnet_function_ids),
+        cmocka_unit_test(test_string_hashes),
+        cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_error_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
