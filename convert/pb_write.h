@@ -146,6 +146,21 @@ static inline void pg_pbw_len_field(uint8_t **p, unsigned field, const void *src
     pg_pbw_bytes(p, src, n);
 }
 
+/* A message field (field < 16) whose body is known to stay below 128 bytes,
+ * so its length takes one byte: written as a placeholder here and filled by
+ * pg_pbw_short_end once the body is written, instead of sizing the body
+ * first. */
+static inline uint8_t *pg_pbw_short_begin(uint8_t **p, unsigned field)
+{
+    pg_pbw_byte(p, (uint8_t)(field << 3 | 2));
+    return (*p)++;
+}
+
+static inline void pg_pbw_short_end(uint8_t *const *p, uint8_t *len_at)
+{
+    *len_at = (uint8_t)(*p - len_at - 1);
+}
+
 /* A varint field (field < 16), omitted when v is 0. */
 static inline void pg_pbw_int_field(uint8_t **p, unsigned field, int64_t v)
 {

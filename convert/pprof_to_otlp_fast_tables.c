@@ -59,10 +59,16 @@ static int mapping_attrs(p2f_ctx *c, const pgw_mapping *m, int32_t *list)
     return n;
 }
 
+/* Largest bodies: every field present at its longest. Both stay below 128
+ * bytes, so their entries are written with pg_pbw_short_begin. */
+#define MAX_MAPPING_BODY  (4 * MAX_I64_FIELD + 2 + 5 * 5)
+#define MAX_FUNCTION_BODY (3 * MAX_I32_FIELD + MAX_I64_FIELD)
+_Static_assert(MAX_MAPPING_BODY < 128 && MAX_FUNCTION_BODY < 128, "one-byte lengths");
+
 static int mappings(p2f_ctx *c)
 {
     const pg_pprof_wire *w = c->w;
-    size_t max = 4 * MAX_I64_FIELD + pg_pbs_len_field(5 * 5);
+    size_t max = MAX_MAPPING_BODY;
     if (p2f_reserve(c, &c->mappings, 2 + w->n_mappings * pg_pbs_len_field(max)) != PG_OK)
         return c->err->code;
     uint8_t *p = c->mappings.p;
@@ -73,16 +79,13 @@ static int mappings(p2f_ctx *c)
         int n = mapping_attrs(c, m, attrs);
         if (n < 0)
             return c->err->code;
-        size_t body = pg_pbs_int_field((int64_t)m->memory_start) +
-                      pg_pbs_int_field((int64_t)m->memory_limit) +
-                      pg_pbs_int_field((int64_t)m->file_offset) + pg_pbs_int_field(filename) +
-                      packed_size(attrs, (size_t)n);
-        pg_pbw_len_head(&p, 1, body);
+        uint8_t *len = pg_pbw_short_begin(&p, 1);
         pg_pbw_int_field(&p, 1, (int64_t)m->memory_start);
         pg_pbw_int_field(&p, 2, (int64_t)m->memory_limit);
         pg_pbw_int_field(&p, 3, (int64_t)m->file_offset);
         pg_pbw_int_field(&p, 4, filename);
         packed_write(&p, 5, attrs, (size_t)n);
+        pg_pbw_short_end(&p, len);
     }
     c->mappings.n = (size_t)(p - c->mappings.p);
     return PG_OK;
@@ -91,7 +94,7 @@ static int mappings(p2f_ctx *c)
 static int functions(p2f_ctx *c)
 {
     const pg_pprof_wire *w = c->w;
-    size_t max = 3 * MAX_I32_FIELD + MAX_I64_FIELD;
+    size_t max = MAX_FUNCTION_BODY;
     if (p2f_reserve(c, &c->functions, 2 + w->n_functions * pg_pbs_len_field(max)) != PG_OK)
         return c->err->code;
     uint8_t *p = c->functions.p;
@@ -100,13 +103,12 @@ static int functions(p2f_ctx *c)
         const pgw_function *f = &w->functions[i];
         int32_t name = strindex(c, f->name), system_name = strindex(c, f->system_name),
                 filename = strindex(c, f->filename);
-        size_t body = pg_pbs_int_field(name) + pg_pbs_int_field(system_name) +
-                      pg_pbs_int_field(filename) + pg_pbs_int_field(f->start_line);
-        pg_pbw_len_head(&p, 3, body);
+        uint8_t *len = pg_pbw_short_begin(&p, 3);
         pg_pbw_int_field(&p, 1, name);
         pg_pbw_int_field(&p, 2, system_name);
         pg_pbw_int_field(&p, 3, filename);
         pg_pbw_int_field(&p, 4, f->start_line);
+        pg_pbw_short_end(&p, len);
     }
     c->functions.n = (size_t)(p - c->functions.p);
     return PG_OK;
