@@ -271,10 +271,10 @@ static size_t order_array_size(const p2f_ctx *c)
     return n;
 }
 
-static size_t order_kv_size(const p2f_ctx *c)
+static size_t order_kv_size(size_t array)
 {
     return pg_pbs_len_field(strlen(PG_ATTR_SAMPLE_TYPE_ORDER)) +
-           pg_pbs_len_field(pg_pbs_len_field(order_array_size(c)));
+           pg_pbs_len_field(pg_pbs_len_field(array));
 }
 
 static p2f_kv default_type_kv(const p2f_ctx *c)
@@ -283,9 +283,11 @@ static p2f_kv default_type_kv(const p2f_ctx *c)
     return (p2f_kv){PG_ATTR_DEFAULT_SAMPLE_TYPE, s->s, strlen(PG_ATTR_DEFAULT_SAMPLE_TYPE), s->len};
 }
 
-static size_t scope_size(const p2f_ctx *c)
+/* The scope's size; *array is the sample-type order array's. */
+static size_t scope_size(const p2f_ctx *c, size_t *array)
 {
-    size_t n = pg_pbs_len_field(order_kv_size(c));
+    *array = order_array_size(c);
+    size_t n = pg_pbs_len_field(order_kv_size(*array));
     if (c->w->default_sample_type) {
         p2f_kv kv = default_type_kv(c);
         n += pg_pbs_len_field(kv_size(&kv));
@@ -293,12 +295,11 @@ static size_t scope_size(const p2f_ctx *c)
     return n;
 }
 
-static void scope_write(const p2f_ctx *c, uint8_t **p)
+static void scope_write(const p2f_ctx *c, size_t scope, size_t array, uint8_t **p)
 {
-    pg_pbw_len_head(p, 1, scope_size(c));
-    pg_pbw_len_head(p, 3, order_kv_size(c));
+    pg_pbw_len_head(p, 1, scope);
+    pg_pbw_len_head(p, 3, order_kv_size(array));
     pg_pbw_len_field(p, 1, PG_ATTR_SAMPLE_TYPE_ORDER, strlen(PG_ATTR_SAMPLE_TYPE_ORDER));
-    size_t array = order_array_size(c);
     pg_pbw_len_head(p, 2, pg_pbs_len_field(array));
     pg_pbw_len_head(p, 5, array);
     for (size_t t = 0; t < c->w->n_sample_types; t++) {
@@ -316,7 +317,8 @@ static void scope_write(const p2f_ctx *c, uint8_t **p)
 
 static int assemble(p2f_ctx *c, p2f_doc *d, pg_buf *out)
 {
-    size_t nt = c->w->n_sample_types, scope_profiles = pg_pbs_len_field(scope_size(c));
+    size_t nt = c->w->n_sample_types, array, scope = scope_size(c, &array);
+    size_t scope_profiles = pg_pbs_len_field(scope);
     for (size_t t = 0; t < nt; t++) {
         d->profile_bytes[t] = profile_size(c, d, t);
         scope_profiles += pg_pbs_len_field(d->profile_bytes[t]);
@@ -335,7 +337,7 @@ static int assemble(p2f_ctx *c, p2f_doc *d, pg_buf *out)
     for (size_t i = 0; i < d->n_res; i++)
         kv_write(&p, 1, &d->res[i]);
     pg_pbw_len_head(&p, 2, scope_profiles);
-    scope_write(c, &p);
+    scope_write(c, scope, array, &p);
     for (size_t t = 0; t < nt; t++)
         profile_write(c, d, t, &p);
     pg_pbw_len_head(&p, 2, dict);
