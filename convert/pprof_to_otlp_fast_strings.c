@@ -75,7 +75,7 @@ int p2f_strings_init(p2f_ctx *c, size_t extra)
     return PG_OK;
 }
 
-static int64_t sid_literal_hashed(p2f_ctx *c, const char *s, size_t len, uint32_t h)
+int64_t p2f_sid_literal(p2f_ctx *c, const char *s, size_t len)
 {
     if (c->n_strs == c->cap_strs || len > UINT32_MAX) {
         pg_error_set(c->err, PG_ERR_NOMEM, "pprof to OTLP: string capacity exceeded");
@@ -83,35 +83,19 @@ static int64_t sid_literal_hashed(p2f_ctx *c, const char *s, size_t len, uint32_
     }
     uint32_t sid = (uint32_t)c->n_strs;
     c->strs[sid] = (p2f_str){s, (uint32_t)len, -1};
-    uint32_t got = intern(c, s, (uint32_t)len, h, sid);
+    uint32_t got = intern(c, s, (uint32_t)len, (uint32_t)pg_hash_bytes(s, len, 0), sid);
     if (got == sid)
         c->n_strs++;
     return got;
 }
 
-int64_t p2f_sid_literal(p2f_ctx *c, const char *s, size_t len)
-{
-    return sid_literal_hashed(c, s, len, (uint32_t)pg_hash_bytes(s, len, 0));
-}
-
-static const char *const key_name[P2F_N_KEYS] = {
-    PG_ATTR_BUILD_ID,         PG_ATTR_HAS_FUNCTIONS,     PG_ATTR_HAS_FILENAMES,
-    PG_ATTR_HAS_LINE_NUMBERS, PG_ATTR_HAS_INLINE_FRAMES, PG_ATTR_IS_FOLDED};
-static uint32_t key_len[P2F_N_KEYS], key_hash[P2F_N_KEYS];
-
-/* The keys' lengths and hashes are constants: taken once, before main. */
-__attribute__((constructor)) static void key_hashes(void)
-{
-    for (int k = 0; k < P2F_N_KEYS; k++) {
-        key_len[k] = (uint32_t)strlen(key_name[k]);
-        key_hash[k] = (uint32_t)pg_hash_bytes(key_name[k], key_len[k], 0);
-    }
-}
-
 int64_t p2f_key(p2f_ctx *c, int key)
 {
+    static const char *const name[P2F_N_KEYS] = {
+        PG_ATTR_BUILD_ID,         PG_ATTR_HAS_FUNCTIONS,     PG_ATTR_HAS_FILENAMES,
+        PG_ATTR_HAS_LINE_NUMBERS, PG_ATTR_HAS_INLINE_FRAMES, PG_ATTR_IS_FOLDED};
     if (!c->k_lit[key]) {
-        int64_t sid = sid_literal_hashed(c, key_name[key], key_len[key], key_hash[key]);
+        int64_t sid = p2f_sid_literal(c, name[key], strlen(name[key]));
         if (sid < 0)
             return -1;
         c->k_lit[key] = (uint32_t)sid;
