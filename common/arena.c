@@ -128,6 +128,25 @@ void *pg_arena_alloc_slow(pg_arena *a, size_t n)
     return p;
 }
 
+int pg_arena_extend(pg_arena *a, void *p, size_t old_n, size_t new_n)
+{
+    /* sizes as pg_arena_alloc_slow rounds them (0 bytes take what 1 does) */
+    size_t old_need = align_up((old_n ? old_n : 1) + PG_ARENA_REDZONE);
+    size_t new_need = align_up(new_n + PG_ARENA_REDZONE);
+    if (!p || new_n <= old_n || new_need < new_n || (unsigned char *)p + old_need != a->next)
+        return 0;
+    size_t more = new_need - old_need;
+    if (more > a->left || (a->limit && (a->total + more > a->limit || a->total + more < a->total)))
+        return 0;
+    /* the old red zone becomes payload; the chunk's free part, poisoned,
+     * provides the new one */
+    ARENA_UNPOISON(p, new_n);
+    a->next += more;
+    a->left -= more;
+    a->total += more;
+    return 1;
+}
+
 void *pg_arena_calloc(pg_arena *a, size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)

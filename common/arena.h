@@ -31,6 +31,12 @@ void pg_arena_reset(pg_arena *a);
 static inline void *pg_arena_alloc(pg_arena *a, size_t n);
 void *pg_arena_calloc(pg_arena *a, size_t count, size_t size);
 
+/* Grows the allocation p of old_n bytes to new_n bytes in place, when it is
+ * the arena's latest allocation and its chunk has room (and the limit
+ * allows): 1, or 0 with nothing changed (the caller allocates and copies).
+ * p may point inside the latest allocation if old_n bytes reach its end. */
+int pg_arena_extend(pg_arena *a, void *p, size_t old_n, size_t new_n);
+
 /* Copies of byte ranges and strings, NUL-terminated. */
 char *pg_arena_strndup(pg_arena *a, const char *s, size_t n);
 char *pg_arena_strdup(pg_arena *a, const char *s);

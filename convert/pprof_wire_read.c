@@ -43,9 +43,8 @@ typedef struct reader {
     pg_error *err;
     pg_pprof_wire *w;
     const uint8_t *buf, *end;
-    size_t cap[T_COUNT]; /* room in each table */
-    uint8_t *last_end;   /* where the reader's last allocation ends (rounded as the arena does) */
-    int counted;         /* the capacities come from counting the rest */
+    size_t cap[T_COUNT];    /* room in each table */
+    int counted;            /* the capacities come from counting the rest */
     size_t locations_total; /* once counted */
     /* learnt during the walk, for the checks */
     uint64_t str_max;  /* largest string index (as unsigned) of the mappings and functions */
@@ -237,40 +236,20 @@ static void **table_of(pg_pprof_wire *w, int t, size_t **n, size_t *size)
     }
 }
 
-static size_t round16(size_t n)
-{
-    return (n + 15) & ~(size_t)15;
-}
-
-static void *table_alloc(reader *r, size_t bytes)
-{
-    uint8_t *p = pg_arena_alloc(r->a, bytes);
-    if (p)
-        r->last_end = p + round16(bytes);
-    return p;
-}
-
-/* Gives table t room for cap entries. The table allocated last grows in
- * place when the arena hands out the bytes right after it (it does while
- * its chunk has room: it allocates by bumping a pointer, in multiples of
- * 16); otherwise, or when that did not happen, it moves. */
+/* Gives table t room for cap entries. The table allocated last (the lines,
+ * once sized) grows in place while the arena's chunk has room; otherwise
+ * it moves. */
 static int resize(reader *r, int t, size_t cap)
 {
     size_t *n, size;
     void **table = table_of(r->w, t, &n, &size);
-    size_t have = round16(r->cap[t] * size);
-    if (*table && (uint8_t *)*table + have == r->last_end && cap <= SIZE_MAX / size &&
-        cap * size > have) {
-        uint8_t *more = table_alloc(r, cap * size - have);
-        if (!more)
-            return nomem_reading(r);
-        if (more == (uint8_t *)*table + have) {
-            r->cap[t] = cap;
-            return 0;
-        }
-        /* not adjacent: a new chunk (or AddressSanitizer's red zones) */
+    if (cap > SIZE_MAX / size)
+        return nomem_reading(r);
+    if (pg_arena_extend(r->a, *table, r->cap[t] * size, cap * size)) {
+        r->cap[t] = cap;
+        return 0;
     }
-    void *p = cap <= SIZE_MAX / size ? table_alloc(r, cap * size) : NULL;
+    void *p = pg_arena_alloc(r->a, cap * size);
     if (!p)
         return nomem_reading(r);
     if (*n)
@@ -304,7 +283,7 @@ static int guess_room(reader *r)
         at[t] = total;
         total += (r->cap[t] * guess[t].size + 15) & ~(size_t)15;
     }
-    uint8_t *block = table_alloc(r, total);
+    uint8_t *block = pg_arena_alloc(r->a, total);
     if (!block)
         return nomem_reading(r);
     for (int t = 0; t < T_COUNT; t++) {

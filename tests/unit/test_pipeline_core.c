@@ -79,6 +79,36 @@ static void test_arena_accounting_edges(void **state)
     pg_arena_free(b);
 }
 
+static void test_arena_extend_in_place(void **state)
+{
+    (void)state;
+    pg_arena *a = pg_arena_new(1024, 0);
+    unsigned char *first = pg_arena_alloc(a, 40), *last = pg_arena_alloc(a, 24);
+    memset(last, 7, 24);
+    assert_false(pg_arena_extend(a, first, 40, 80)); /* not the latest */
+    assert_true(pg_arena_extend(a, last, 24, 200));
+    for (int i = 0; i < 24; i++)
+        assert_int_equal(last[i], 7);
+    memset(last, 9, 200); /* the whole extent is usable (ASan checks) */
+    unsigned char *after = pg_arena_alloc(a, 8);
+    assert_true(after >= last + 200);                  /* later allocations come after it */
+    assert_false(pg_arena_extend(a, last, 200, 300));  /* no longer the latest */
+    assert_true(pg_arena_extend(a, after, 8, 8) == 0); /* not growing */
+    assert_false(pg_arena_extend(a, after, 8, 4096));  /* beyond the chunk */
+    assert_false(pg_arena_extend(a, NULL, 0, 8));
+    pg_arena_free(a);
+
+    /* the limit holds: what extending would exceed is refused */
+    a = pg_arena_new(1024, 256);
+    unsigned char *p = pg_arena_alloc(a, 16);
+    assert_non_null(p);
+    assert_false(pg_arena_extend(a, p, 16, 512));
+    size_t used = pg_arena_used(a);
+    assert_true(pg_arena_extend(a, p, 16, 100));
+    assert_true(pg_arena_used(a) > used);
+    pg_arena_free(a);
+}
+
 static void test_arena_protobuf_allocator(void **state)
 {
     (void)state;
@@ -216,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_alignment_and_limit),
         cmocka_unit_test(test_arena_accounting_edges),
+        cmocka_unit_test(test_arena_extend_in_place),
         cmocka_unit_test(test_arena_protobuf_allocator),
         cmocka_unit_test(test_labels_sorted_and_unique),
         cmocka_unit_test(test_clone_shares_payload_copies_labels),
