@@ -10,25 +10,44 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The hash's steps, for callers that walk the bytes for another reason too
+ * (the pprof reader checks each string in the same pass): start, one step
+ * per whole 8-byte word (read little-endian via memcpy), and the last
+ * 0..7 bytes zero-padded into one word. */
+static inline uint64_t pg_hash_start(size_t n, uint64_t seed)
+{
+    return seed ^ 0x243f6a8885a308d3ull ^ (n * 0x9e3779b97f4a7c15ull);
+}
+
+static inline uint64_t pg_hash_word(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0x9fb21c651e98df25ull;
+    return h ^ (h >> 29);
+}
+
+static inline uint64_t pg_hash_finish(uint64_t h, uint64_t tail)
+{
+    h = (h ^ tail) * 0x9fb21c651e98df25ull;
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    return h ^ (h >> 32);
+}
+
 static inline uint64_t pg_hash_bytes(const void *p, size_t n, uint64_t seed)
 {
     const uint8_t *s = p;
-    uint64_t h = seed ^ 0x243f6a8885a308d3ull ^ (n * 0x9e3779b97f4a7c15ull);
+    uint64_t h = pg_hash_start(n, seed);
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, s, 8);
-        h = (h ^ w) * 0x9fb21c651e98df25ull;
-        h ^= h >> 29;
+        h = pg_hash_word(h, w);
         s += 8;
         n -= 8;
     }
     uint64_t w = 0;
     if (n)
         memcpy(&w, s, n);
-    h = (h ^ w) * 0x9fb21c651e98df25ull;
-    h ^= h >> 32;
-    h *= 0xd6e8feb86659fd93ull;
-    return h ^ (h >> 32);
+    return pg_hash_finish(h, w);
 }
 
 #endif

@@ -100,15 +100,13 @@ static inline int hash_plain_ascii(const uint8_t *s, size_t n, const uint8_t *lo
                                    uint32_t *hash)
 {
     const uint64_t ones = PGW_BYTES(1), highs = PGW_BYTES(0x80);
-    /* pg_hash_bytes's steps, seed 0 */
-    uint64_t h = 0x243f6a8885a308d3ull ^ (n * 0x9e3779b97f4a7c15ull);
+    uint64_t h = pg_hash_start(n, 0);
     uint64_t bad = 0, x;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         memcpy(&x, s + i, 8);
         bad |= x | ((x - ones) & ~x & highs);
-        h = (h ^ x) * 0x9fb21c651e98df25ull;
-        h ^= h >> 29;
+        h = pg_hash_word(h, x);
     }
     size_t rest = n - i;
     x = tail_word(s + i, rest, lo, hi);
@@ -120,11 +118,7 @@ static inline int hash_plain_ascii(const uint8_t *s, size_t n, const uint8_t *lo
 #endif
     uint64_t y = x | (ones & pad);
     bad |= y | ((y - ones) & ~y & highs);
-    h = (h ^ x) * 0x9fb21c651e98df25ull;
-    h ^= h >> 32;
-    h *= 0xd6e8feb86659fd93ull;
-    h ^= h >> 32;
-    *hash = (uint32_t)h;
+    *hash = (uint32_t)pg_hash_finish(h, x);
     return !(bad & highs);
 }
 
