@@ -105,13 +105,32 @@ static inline void pg_pbw_byte(uint8_t **p, uint8_t b)
     *(*p)++ = b;
 }
 
-/* Copies of up to 16 bytes (stack and attribute fields, short strings) are
- * made of fixed-size moves that may overlap, instead of a call to memcpy. */
+/* 16 bytes in one move (the struct lets the compiler use a vector register). */
+typedef struct pg_pbw_16 {
+    uint8_t b[16];
+} pg_pbw_16;
+
+/* Copies of up to 64 bytes (stack and attribute fields, names, paths, build
+ * ids) are made of fixed-size moves that may overlap, instead of a call to
+ * memcpy. */
 static inline void pg_pbw_bytes(uint8_t **p, const void *src, size_t n)
 {
     uint8_t *o = *p;
     const uint8_t *s = src;
-    if (n >= 8 && n <= 16) {
+    if (n > 16 && n <= 64) {
+        /* the first and last 16 bytes, and for n > 32 the 16 after the first
+         * and the 16 before the last */
+        size_t h = n > 32 ? 32 : 16;
+        pg_pbw_16 a, b, c, d;
+        memcpy(&a, s, 16);
+        memcpy(&b, s + h - 16, 16);
+        memcpy(&c, s + n - h, 16);
+        memcpy(&d, s + n - 16, 16);
+        memcpy(o, &a, 16);
+        memcpy(o + h - 16, &b, 16);
+        memcpy(o + n - h, &c, 16);
+        memcpy(o + n - 16, &d, 16);
+    } else if (n >= 8 && n <= 16) {
         uint64_t x, y;
         memcpy(&x, s, 8);
         memcpy(&y, s + n - 8, 8);

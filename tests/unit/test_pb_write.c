@@ -56,7 +56,7 @@ static void test_varints_at_every_length_boundary(void **state)
 static void test_bytes_of_every_short_length(void **state)
 {
     (void)state;
-    uint8_t src[64], dst[96];
+    uint8_t src[80], dst[112];
     for (size_t i = 0; i < sizeof(src); i++)
         src[i] = (uint8_t)(i * 37 + 5);
     for (size_t n = 0; n <= sizeof(src); n++) {
