@@ -368,7 +368,10 @@ static int prepare(p2f_ctx *c, const pg_pprof_to_otlp_options *opt)
     int rc = p2f_strings_init(c, P2F_N_KEYS + 3 + w->n_comments + 2 * opt->n_type_attrs);
     if (rc != PG_OK)
         return rc;
-    rc = p2f_attrs_init(c, 16 + w->n_mappings * 2 + w->n_comments + w->n_samples / 8);
+    /* the attribute set starts small and grows: mappings share their flag
+     * attributes, and a set sized for the worst case is memory the first
+     * touch of which costs more than the rare rehash */
+    rc = p2f_attrs_init(c, 4 + w->n_comments + w->n_samples / 8);
     if (rc == PG_OK)
         rc = p2f_tables(c);
     if (rc == PG_OK)
