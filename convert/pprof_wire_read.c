@@ -70,9 +70,10 @@ static int nomem(reader *r)
 
 /* ---- strings ---- */
 
-/* Up to 7 bytes at t, zero-padded as memcpy into a zeroed word pads them.
- * The bytes around them are part of the document [lo, hi), so one 8-byte
- * load that covers them, ahead or behind, replaces a variable-length copy. */
+/* Up to 7 bytes at t, zero-padded as pg_hash_tail pads them. The bytes
+ * around them are part of the document [lo, hi), so one 8-byte load that
+ * covers them, ahead or behind, is cheaper still; pg_hash_tail serves
+ * documents too short for either. */
 static inline uint64_t tail_word(const uint8_t *t, size_t n, const uint8_t *lo, const uint8_t *hi)
 {
     uint64_t x = 0;
@@ -88,8 +89,7 @@ static inline uint64_t tail_word(const uint8_t *t, size_t n, const uint8_t *lo, 
         return x >> (8 * (8 - n));
     }
 #endif
-    memcpy(&x, t, n);
-    return x;
+    return pg_hash_tail(t, n);
 }
 
 /* (uint32_t)pg_hash_bytes(s, n, 0), computed here so that each string is
