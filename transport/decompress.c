@@ -62,8 +62,16 @@ int pg_decompress_is_identity(const char *encoding)
     return enc_parse(encoding) == ENC_IDENTITY;
 }
 
-/* exact_hint: expected output size, or SIZE_MAX when unknown. */
-static int ob_init(outbuf *ob, pg_arena *a, size_t max_cap, size_t exact_hint, size_t in_len)
+/* zlib decodes with its fast loop only while at least this much output room
+ * is left; the last 258 bytes of an exactly sized buffer go through its
+ * general, slower path, which costs tiny bodies (Go serves 500-byte profiles)
+ * 3-5% of their inflate time. */
+#define INFLATE_FAST_ROOM 258
+
+/* exact_hint: expected output size, or SIZE_MAX when unknown; slack: room to
+ * add after it. */
+static int ob_init(outbuf *ob, pg_arena *a, size_t max_cap, size_t exact_hint, size_t slack,
+                   size_t in_len)
 {
     memset(ob, 0, sizeof(*ob));
     ob->arena = a;
@@ -71,6 +79,7 @@ static int ob_init(outbuf *ob, pg_arena *a, size_t max_cap, size_t exact_hint, s
     if (exact_hint != SIZE_MAX && exact_hint < max_cap) {
         /* one spare byte tells a truthful hint from a lying one */
         ob->cap = exact_hint + 1;
+        ob->cap = max_cap - ob->cap > slack ? ob->cap + slack : max_cap;
         ob->data = pg_arena_alloc(a, ob->cap);
         return ob->data ? PG_OK : PG_ERR_NOMEM;
     }
@@ -291,7 +300,8 @@ int pg_decompress(pg_arena *arena, const char *encoding, const uint8_t *in, size
     else if (kind == ENC_ZSTD)
         hint = zstd_size_hint(in, len);
     outbuf ob;
-    if (ob_init(&ob, arena, (size_t)limit + 1, hint, len) != PG_OK)
+    size_t slack = kind == ENC_ZSTD ? 0 : INFLATE_FAST_ROOM;
+    if (ob_init(&ob, arena, (size_t)limit + 1, hint, slack, len) != PG_OK)
         return pg_error_set(err, PG_ERR_NOMEM, "out of memory for the decompressed body");
     int rc;
     if (kind == ENC_ZSTD)

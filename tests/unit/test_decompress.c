@@ -256,6 +256,50 @@ static void test_limit_is_exact(void **state)
     free(orig);
 }
 
+/* A gzip body whose trailer gives its size gets that much room plus zlib's
+ * fast-loop slack, never more than the limit allows: the result and the limit
+ * check are the same whatever the slack, and the arena holds nothing else. */
+static void test_room_after_exact_size_respects_limit(void **state)
+{
+    const size_t sizes[] = {1, 300, 5000};
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        size_t len = sizes[s];
+        uint8_t *orig = sample_text(len);
+        pg_buf gz;
+        pg_buf_init(&gz);
+        zlib_compress(&gz, 15 + 16, orig, len, 1);
+        const size_t extra[] = {0, 1, 2, 257, 258, 259, 260, 1000};
+        for (size_t e = 0; e < sizeof(extra) / sizeof(extra[0]); e++) {
+            for (int below = 0; below <= 1; below++) {
+                if (below && (extra[e] != 0 || len < 2))
+                    continue;
+                size_t limit = below ? len - 1 : len + extra[e];
+                pg_arena *a = pg_arena_new(0, 0);
+                pg_error err = {0};
+                const uint8_t *out = NULL;
+                size_t out_len = 0;
+                int rc = pg_decompress(a, "gzip", gz.data, gz.len, limit, &out, &out_len, &err);
+                if (below) {
+                    assert_int_equal(rc, PG_ERR_LIMIT);
+                } else {
+                    assert_int_equal(rc, PG_OK);
+                    assert_int_equal(out_len, len);
+                    assert_memory_equal(out, orig, len);
+                    size_t room = limit + 1 < len + 1 + 258 ? limit + 1 : len + 1 + 258;
+                    /* what one allocation of that much room costs the arena */
+                    pg_arena *b = pg_arena_new(0, 0);
+                    assert_non_null(pg_arena_alloc(b, room));
+                    assert_int_equal(pg_arena_used(a), pg_arena_used(b));
+                    pg_arena_free(b);
+                }
+                pg_arena_free(a);
+            }
+        }
+        pg_buf_free(&gz);
+        free(orig);
+    }
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -318,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_and_truncated),
         cmocka_unit_test(test_gzip_members_and_lying_size),
         cmocka_unit_test(test_limit_is_exact),
+        cmocka_unit_test(test_room_after_exact_size_respects_limit),
         cmocka_unit_test(test_gzip_bomb),
         cmocka_unit_test(test_zstd_bomb),
     };
